@@ -1,0 +1,57 @@
+# orchestrator: PGXS build of the C++17 extension, its unit tests and its test lists.
+EXTENSION = orchestrator
+EXTVERSION = 0.1.0
+MODULE_big = orchestrator
+
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+BINDING_SRCS = $(sort $(wildcard src/pg/*.cpp src/functions/*.cpp))
+CORE_OBJS = $(CORE_SRCS:.cpp=.o)
+OBJS = $(CORE_OBJS) $(BINDING_SRCS:.cpp=.o)
+
+REGRESS = boundary
+ISOLATION =
+ISOLATION_OPTS = --inputdir=test/isolation
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
+
+# Our own code is warning-free; PostgreSQL's headers are system headers to the compiler.
+WARNINGS = -Wall -Wextra -Werror
+PG_CPPFLAGS = -I$(srcdir)/include -isystem $(SERVER_INCLUDE) -DFMT_HEADER_ONLY
+PG_CXXFLAGS = -std=c++17 $(WARNINGS)
+# libstdc++ and libgcc are linked in and their symbols kept private: the library needs only
+# libc and libm at run time (Supabase's image offers nothing more).
+SHLIB_LINK = -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-libs,ALL -lm
+
+EXTRA_CLEAN = test/unit/unit_tests $(OBJS:.o=.bc)
+
+include $(PGXS)
+
+# The bitcode PGXS emits for JIT inlining is compiled by clang with the same language and warnings.
+override BITCODE_CXXFLAGS += -std=c++17 $(WARNINGS)
+
+# The core is compiled without PostgreSQL's include path: it cannot include postgres.h.
+CORE_CPPFLAGS = -I$(srcdir)/include -DORCHESTRATOR_CORE -DFMT_HEADER_ONLY
+$(CORE_OBJS) $(CORE_OBJS:.o=.bc): override CPPFLAGS := $(CORE_CPPFLAGS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
+test/unit/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard include/orchestrator/core/*.hpp)
+	$(CXX) -std=c++17 $(WARNINGS) -O1 -g $(CORE_CPPFLAGS) $(UNIT_SRCS) $(CORE_SRCS) \
+		-lgtest -lgtest_main -pthread -o $@
+
+.PHONY: unit format print-%
+unit: test/unit/unit_tests
+	test/unit/unit_tests
+
+format:
+	clang-format -i $(wildcard include/orchestrator/*/*.hpp src/*/*.cpp test/unit/*.cpp)
+
+print-%:
+	@echo $($*)

@@ -1,0 +1,23 @@
+#pragma once
+// The one way C++ code includes PostgreSQL's headers: inside extern "C", and never from the core.
+#if defined(ORCHESTRATOR_CORE)
+#error "the orchestrator core must not include PostgreSQL headers"
+#endif
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+}

@@ -1,0 +1,13 @@
+// The library's entry point: defines the settings. Nothing heavy runs here: under
+// shared_preload_libraries this runs in the postmaster before it forks.
+#include "orchestrator/pg/postgres.hpp"
+#include "orchestrator/pg/settings.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+void _PG_init(void) {
+    orchestrator::pg::settings::define();
+}
+}

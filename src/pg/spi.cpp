@@ -1,0 +1,181 @@
+#include "orchestrator/pg/spi.hpp"
+
+#include <exception>
+#include <stdexcept>
+
+namespace orchestrator::pg {
+
+SpiConnection::SpiConnection() : exceptions_on_entry_(std::uncaught_exceptions()) {
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+    });
+}
+
+SpiConnection::~SpiConnection() {
+    if (std::uncaught_exceptions() > exceptions_on_entry_)
+        return; // the error will abort the (sub)transaction, which closes the connection
+    try {
+        pg_call([] { SPI_finish(); });
+    } catch (...) {
+        // SPI_finish fails only when not connected, which this object rules out.
+    }
+}
+
+Param null_param() { return {Datum(0), true}; }
+Param int32_param(std::int32_t v) { return {Int32GetDatum(v), false}; }
+Param int64_param(std::int64_t v) { return {Int64GetDatum(v), false}; }
+Param bool_param(bool v) { return {BoolGetDatum(v), false}; }
+Param float8_param(double v) { return {Float8GetDatum(v), false}; }
+Param timestamptz_param(TimestampTz v) { return {TimestampTzGetDatum(v), false}; }
+
+Param text_param(std::string_view v) {
+    const char* data = v.data();
+    const int length = static_cast<int>(v.size());
+    return {pg_call([data, length] {
+                return PointerGetDatum(cstring_to_text_with_len(data, length));
+            }),
+            false};
+}
+
+namespace {
+template <typename T>
+Param array_param(const std::vector<T>& values, Oid element_type, Datum (*to_datum)(T)) {
+    const int n = static_cast<int>(values.size());
+    Datum* datums = pg_call([n] { return static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1))); });
+    for (int i = 0; i < n; ++i)
+        datums[i] = to_datum(values[i]);
+    return {pg_call([datums, n, element_type] {
+                int16 length;
+                bool by_value;
+                char align;
+                get_typlenbyvalalign(element_type, &length, &by_value, &align);
+                return PointerGetDatum(
+                    construct_array(datums, n, element_type, length, by_value, align));
+            }),
+            false};
+}
+Datum int64_datum(std::int64_t v) { return Int64GetDatum(v); }
+Datum int32_datum(std::int32_t v) { return Int32GetDatum(v); }
+Datum timestamptz_datum(TimestampTz v) { return TimestampTzGetDatum(v); }
+} // namespace
+
+Param int64_array_param(const std::vector<std::int64_t>& values) {
+    return array_param(values, INT8OID, int64_datum);
+}
+Param int32_array_param(const std::vector<std::int32_t>& values) {
+    return array_param(values, INT4OID, int32_datum);
+}
+Param timestamptz_array_param(const std::vector<TimestampTz>& values) {
+    return array_param(values, TIMESTAMPTZOID, timestamptz_datum);
+}
+
+Param text_array_param(const std::vector<const char*>& values) {
+    const int n = static_cast<int>(values.size());
+    const char* const* items = values.data();
+    return {pg_call([items, n] {
+                Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
+                bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (n + 1)));
+                for (int i = 0; i < n; ++i) {
+                    nulls[i] = items[i] == nullptr;
+                    datums[i] = nulls[i] ? Datum(0) : CStringGetTextDatum(items[i]);
+                }
+                int dims[1] = {n};
+                int lbs[1] = {1};
+                return PointerGetDatum(
+                    construct_md_array(datums, nulls, 1, dims, lbs, TEXTOID, -1, false, 'i'));
+            }),
+            false};
+}
+
+bool Rows::is_null(std::uint64_t row, int column) const {
+    bool null = false;
+    SPI_getbinval(table_->vals[row], table_->tupdesc, column, &null);
+    return null;
+}
+
+Datum Rows::datum(std::uint64_t row, int column) const {
+    bool null = false;
+    Datum value = SPI_getbinval(table_->vals[row], table_->tupdesc, column, &null);
+    return null ? Datum(0) : value;
+}
+
+std::int64_t Rows::get_int64(std::uint64_t row, int column) const {
+    return DatumGetInt64(datum(row, column));
+}
+std::int32_t Rows::get_int32(std::uint64_t row, int column) const {
+    return DatumGetInt32(datum(row, column));
+}
+bool Rows::get_bool(std::uint64_t row, int column) const {
+    return DatumGetBool(datum(row, column));
+}
+double Rows::get_float8(std::uint64_t row, int column) const {
+    return DatumGetFloat8(datum(row, column));
+}
+TimestampTz Rows::get_timestamptz(std::uint64_t row, int column) const {
+    return DatumGetTimestampTz(datum(row, column));
+}
+
+std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) const {
+    std::vector<std::int64_t> out;
+    if (is_null(row, column))
+        return out;
+    const Datum value = datum(row, column);
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([value, &elements, &nulls, &count] {
+        deconstruct_array(DatumGetArrayTypeP(value), INT8OID, 8, true, 'd', &elements, &nulls,
+                          &count);
+    });
+    out.reserve(count);
+    for (int i = 0; i < count; ++i)
+        if (!nulls[i])
+            out.push_back(DatumGetInt64(elements[i]));
+    return out;
+}
+
+Statement::Statement(const char* sql, std::initializer_list<Oid> argument_types)
+    : sql_(sql), argument_types_(argument_types) {}
+
+void Statement::prepare() {
+    const char* sql = sql_;
+    Oid* types = argument_types_.data();
+    const int count = static_cast<int>(argument_types_.size());
+    plan_ = pg_call([sql, types, count] {
+        // Parse under a fixed search_path; the plan cache keeps it for every later re-plan.
+        const int nest_level = NewGUCNestLevel();
+        set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                          GUC_ACTION_SAVE, true, 0, false);
+        SPIPlanPtr plan = SPI_prepare(sql, count, types);
+        if (plan == nullptr)
+            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        AtEOXact_GUC(true, nest_level);
+        SPI_keepplan(plan);
+        return plan;
+    });
+}
+
+Rows Statement::run(std::initializer_list<Param> params, bool read_only, long limit) {
+    if (plan_ == nullptr)
+        prepare();
+    const int n = static_cast<int>(params.size());
+    Datum values[32];
+    char nulls[32];
+    int i = 0;
+    for (const Param& p : params) {
+        values[i] = p.value;
+        nulls[i] = p.is_null ? 'n' : ' ';
+        ++i;
+    }
+    SPIPlanPtr plan = plan_;
+    const int result = pg_call([plan, &values, &nulls, read_only, limit, n] {
+        (void)n;
+        return SPI_execute_plan(plan, values, nulls, read_only, limit);
+    });
+    if (result < 0)
+        throw std::runtime_error(SPI_result_code_string(result));
+    return Rows(SPI_tuptable, SPI_processed);
+}
+
+} // namespace orchestrator::pg
