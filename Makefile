@@ -44,7 +44,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
 test/unit/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard include/orchestrator/core/*.hpp)
 	$(CXX) -std=c++17 $(WARNINGS) -O1 -g $(CORE_CPPFLAGS) $(UNIT_SRCS) $(CORE_SRCS) \
-		-lgtest -lgtest_main -pthread -o $@
+		-lgtest_main -lgtest -pthread -o $@
 
 .PHONY: unit format print-%
 unit: test/unit/unit_tests

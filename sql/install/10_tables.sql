@@ -30,7 +30,7 @@ CREATE TABLE orchestrator.task (
     workflow_type_id integer NOT NULL,
     priority smallint NOT NULL CHECK (priority BETWEEN 1 AND 10),
     state text NOT NULL
-        CHECK (state IN ('queued', 'running', 'succeeded', 'dead_letter', 'cancelled')),
+        CHECK (state IN ('queued', 'running', 'succeeded', 'dead_letter', 'cancelled', 'discarded')),
     payload jsonb NOT NULL,
     idempotency_key text,
     created_at timestamptz NOT NULL,

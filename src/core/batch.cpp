@@ -8,8 +8,9 @@ BatchGrant grant_batch(const std::vector<BatchLimit>& limits) {
     BatchGrant grant{0, "none"};
     bool first = true;
     for (const BatchLimit& limit : limits) {
-        if (first || limit.max_tasks < grant.max_tasks) {
-            grant = {std::max(limit.max_tasks, 0), limit.reason};
+        const int allowed = std::max(limit.max_tasks, 0);
+        if (first || allowed < grant.max_tasks) {
+            grant = {allowed, limit.reason};
             first = false;
         }
     }

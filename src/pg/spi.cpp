@@ -22,14 +22,23 @@ SpiConnection::~SpiConnection() {
     }
 }
 
-Param null_param() { return {Datum(0), true}; }
-Param int32_param(std::int32_t v) { return {Int32GetDatum(v), false}; }
-Param int64_param(std::int64_t v) { return {Int64GetDatum(v), false}; }
-Param bool_param(bool v) { return {BoolGetDatum(v), false}; }
-Param float8_param(double v) { return {Float8GetDatum(v), false}; }
-Param timestamptz_param(TimestampTz v) { return {TimestampTzGetDatum(v), false}; }
+std::string_view text_of(Datum value) {
+    const text* t = pg_call([value] { return DatumGetTextPP(value); });
+    return {VARDATA_ANY(t), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(t))};
+}
 
-Param text_param(std::string_view v) {
+std::string Rows::get_text(std::uint64_t row, int column) const {
+    return is_null(row, column) ? std::string() : std::string(text_of(datum(row, column)));
+}
+
+SqlParam null_param() { return {Datum(0), true}; }
+SqlParam int32_param(std::int32_t v) { return {Int32GetDatum(v), false}; }
+SqlParam int64_param(std::int64_t v) { return {Int64GetDatum(v), false}; }
+SqlParam bool_param(bool v) { return {BoolGetDatum(v), false}; }
+SqlParam float8_param(double v) { return {Float8GetDatum(v), false}; }
+SqlParam timestamptz_param(TimestampTz v) { return {TimestampTzGetDatum(v), false}; }
+
+SqlParam text_param(std::string_view v) {
     const char* data = v.data();
     const int length = static_cast<int>(v.size());
     return {pg_call([data, length] {
@@ -40,7 +49,7 @@ Param text_param(std::string_view v) {
 
 namespace {
 template <typename T>
-Param array_param(const std::vector<T>& values, Oid element_type, Datum (*to_datum)(T)) {
+SqlParam array_param(const std::vector<T>& values, Oid element_type, Datum (*to_datum)(T)) {
     const int n = static_cast<int>(values.size());
     Datum* datums = pg_call([n] { return static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1))); });
     for (int i = 0; i < n; ++i)
@@ -60,17 +69,17 @@ Datum int32_datum(std::int32_t v) { return Int32GetDatum(v); }
 Datum timestamptz_datum(TimestampTz v) { return TimestampTzGetDatum(v); }
 } // namespace
 
-Param int64_array_param(const std::vector<std::int64_t>& values) {
+SqlParam int64_array_param(const std::vector<std::int64_t>& values) {
     return array_param(values, INT8OID, int64_datum);
 }
-Param int32_array_param(const std::vector<std::int32_t>& values) {
+SqlParam int32_array_param(const std::vector<std::int32_t>& values) {
     return array_param(values, INT4OID, int32_datum);
 }
-Param timestamptz_array_param(const std::vector<TimestampTz>& values) {
+SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values) {
     return array_param(values, TIMESTAMPTZOID, timestamptz_datum);
 }
 
-Param text_array_param(const std::vector<const char*>& values) {
+SqlParam text_array_param(const std::vector<const char*>& values) {
     const int n = static_cast<int>(values.size());
     const char* const* items = values.data();
     return {pg_call([items, n] {
@@ -156,14 +165,14 @@ void Statement::prepare() {
     });
 }
 
-Rows Statement::run(std::initializer_list<Param> params, bool read_only, long limit) {
+Rows Statement::run(std::initializer_list<SqlParam> params, bool read_only, long limit) {
     if (plan_ == nullptr)
         prepare();
     const int n = static_cast<int>(params.size());
     Datum values[32];
     char nulls[32];
     int i = 0;
-    for (const Param& p : params) {
+    for (const SqlParam& p : params) {
         values[i] = p.value;
         nulls[i] = p.is_null ? 'n' : ' ';
         ++i;

@@ -19,5 +19,17 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "mb/pg_wchar.h"
 #include "utils/timestamp.h"
 }
+
+// port.h redirects the printf family to PostgreSQL's own; C++ code formats with fmt and the
+// standard library, which must see the real names.
+#undef printf
+#undef fprintf
+#undef sprintf
+#undef snprintf
+#undef vprintf
+#undef vfprintf
+#undef vsprintf
+#undef vsnprintf

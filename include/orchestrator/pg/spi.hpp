@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,22 +24,25 @@ private:
     int exceptions_on_entry_;
 };
 
-struct Param {
+struct SqlParam {
     Datum value = 0;
     bool is_null = false;
 };
 
-Param null_param();
-Param int32_param(std::int32_t v);
-Param int64_param(std::int64_t v);
-Param bool_param(bool v);
-Param float8_param(double v);
-Param timestamptz_param(TimestampTz v);
-Param text_param(std::string_view v); // palloc'd copy
-Param int64_array_param(const std::vector<std::int64_t>& values);
-Param int32_array_param(const std::vector<std::int32_t>& values);
-Param timestamptz_array_param(const std::vector<TimestampTz>& values);
-Param text_array_param(const std::vector<const char*>& values); // nullptr elements are NULL
+// The characters of a text Datum (detoasted if needed); valid while the Datum's memory is.
+std::string_view text_of(Datum value);
+
+SqlParam null_param();
+SqlParam int32_param(std::int32_t v);
+SqlParam int64_param(std::int64_t v);
+SqlParam bool_param(bool v);
+SqlParam float8_param(double v);
+SqlParam timestamptz_param(TimestampTz v);
+SqlParam text_param(std::string_view v); // palloc'd copy
+SqlParam int64_array_param(const std::vector<std::int64_t>& values);
+SqlParam int32_array_param(const std::vector<std::int32_t>& values);
+SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values);
+SqlParam text_array_param(const std::vector<const char*>& values); // nullptr elements are NULL
 
 // The rows of the last statement run (SPI_tuptable), read by row and 1-based column.
 class Rows {
@@ -52,6 +56,8 @@ public:
     double get_float8(std::uint64_t row, int column) const;
     TimestampTz get_timestamptz(std::uint64_t row, int column) const;
     std::vector<std::int64_t> get_int64_array(std::uint64_t row, int column) const;
+    std::string get_text(std::uint64_t row, int column) const; // NULL reads as ""
+
     TupleDesc descriptor() const { return table_->tupdesc; }
     HeapTuple tuple(std::uint64_t row) const { return table_->vals[row]; }
 
@@ -67,7 +73,7 @@ private:
 class Statement {
 public:
     Statement(const char* sql, std::initializer_list<Oid> argument_types);
-    Rows run(std::initializer_list<Param> params, bool read_only = false, long limit = 0);
+    Rows run(std::initializer_list<SqlParam> params, bool read_only = false, long limit = 0);
 
 private:
     void prepare();

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Quick start: installs what is missing, builds, installs the extension into
+# the system's PostgreSQL 15, and runs a local server with it preloaded.
+# A second run reuses that server (starting it if stopped, restarting it when
+# the library changed). The server is left running; the end says how to stop it.
+#
+# Environment: ORCH_DEMO_DIR (default /var/lib/postgresql/orchestrator-demo),
+# ORCH_DEMO_PORT (default 54330).
+set -euo pipefail
+umask 022
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=test/lib.sh
+source "$ROOT/test/lib.sh"
+
+DEMO_DIR=${ORCH_DEMO_DIR:-/var/lib/postgresql/orchestrator-demo}
+DATA=$DEMO_DIR/data
+PORT=${ORCH_DEMO_PORT:-54330}
+DB=orchestrator_demo
+BIN=$PG_LIBDIR/bin
+LIBRARY=$PG_LIBDIR/lib/orchestrator.so
+
+psql_demo() { # ARGS... (as postgres, over the demo's socket)
+    as_postgres "$BIN/psql" -X -v ON_ERROR_STOP=1 -h "$DEMO_DIR" -p "$PORT" "$@"
+}
+
+checksum() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1 || true; }
+
+# Builds and installs system-wide; sets LIBRARY_CHANGED=1 when the .so changed.
+LIBRARY_CHANGED=0
+build_and_install() {
+    log "Building"
+    make -s -j2
+    log "Installing into $PG_LIBDIR"
+    local before
+    before=$(checksum "$LIBRARY")
+    as_root make -s install
+    if [ "$before" != "$(checksum "$LIBRARY")" ]; then LIBRARY_CHANGED=1; fi
+}
+
+init_cluster() {
+    log "Creating a cluster in $DATA"
+    make_postgres_dir "$DEMO_DIR" 0755
+    as_postgres "$BIN/initdb" -D "$DATA" -U postgres --auth-local=peer \
+        --auth-host=scram-sha-256 --locale=C.UTF-8 -E UTF8 >"$DEMO_DIR/initdb.log" \
+        || { cat "$DEMO_DIR/initdb.log"; exit 1; }
+    as_postgres tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
+
+# Added by examples/demo.sh
+port = $PORT
+listen_addresses = 'localhost'
+unix_socket_directories = '$DEMO_DIR'
+shared_preload_libraries = 'orchestrator'
+EOF
+}
+
+# Starts the server, or restarts it when the installed library changed.
+ensure_running() { # LIBRARY_CHANGED(0/1)
+    if cluster_running "$BIN" "$DATA"; then
+        if [ "$1" = 1 ]; then
+            log "The library changed: restarting the server"
+            as_postgres "$BIN/pg_ctl" restart -D "$DATA" -l "$DEMO_DIR/server.log" -m fast -w >/dev/null
+        else
+            log "Reusing the running server"
+        fi
+    else
+        log "Starting the server"
+        start_cluster "$BIN" "$DATA" "$DEMO_DIR/server.log"
+    fi
+    wait_ready "$BIN" "$DEMO_DIR" "$PORT" || die "the server at port $PORT does not answer"
+}
+
+# Prints 't' when the function (a regprocedure signature) exists.
+function_exists() {
+    psql_demo -d "$DB" -A -t -c "SELECT to_regprocedure('$1') IS NOT NULL"
+}
+
+setup_database() {
+    log "Setting up database $DB"
+    if [ "$(psql_demo -d postgres -A -t -c "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 0 ]; then
+        psql_demo -d postgres -q -c "CREATE DATABASE $DB"
+    fi
+    psql_demo -d "$DB" -q -c 'SET client_min_messages = warning' \
+        -c 'CREATE EXTENSION IF NOT EXISTS orchestrator'
+    # Move to the newly installed version when an upgrade script exists.
+    psql_demo -d "$DB" -q -c 'ALTER EXTENSION orchestrator UPDATE' 2>/dev/null \
+        || warn "ALTER EXTENSION orchestrator UPDATE failed; keeping the installed version"
+    if [ "$(function_exists 'orchestrator.apply_preset(text)')" = t ]; then
+        psql_demo -d "$DB" -c "SELECT orchestrator.apply_preset('n8n-content')"
+    fi
+    if [ "$(function_exists 'orchestrator.get_system_health()')" = t ]; then
+        psql_demo -d "$DB" -c 'SELECT * FROM orchestrator.get_system_health()'
+    else
+        psql_demo -d "$DB" -c "SELECT extname, extversion FROM pg_extension WHERE extname = 'orchestrator'"
+    fi
+}
+
+main() {
+    ensure_packages
+    build_and_install
+    as_postgres test -f "$DATA/PG_VERSION" || init_cluster
+    ensure_running "$LIBRARY_CHANGED"
+    setup_database
+
+    cat <<EOF
+
+orchestrator is running.
+  data directory: $DATA
+  port:           $PORT (unix socket in $DEMO_DIR; TCP on localhost)
+  server log:     $DEMO_DIR/server.log
+Connect:
+  sudo -u postgres psql -h $DEMO_DIR -p $PORT -d $DB
+Stop:
+  sudo -u postgres $BIN/pg_ctl stop -D $DATA
+EOF
+}
+
+main "$@"

@@ -1,0 +1,40 @@
+#pragma once
+// What the callbacks and expiry share: locking an execution as a fencing token, finishing it,
+// and sending its failed tasks to retry or to the dead-letter queue.
+#include "orchestrator/core/time.hpp"
+#include "orchestrator/pg/postgres.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orchestrator::pg {
+
+struct RunningExecution {
+    std::int64_t id = 0;
+    std::string worker_id;
+    std::string workflow_type;
+    std::vector<std::int64_t> task_ids;
+    TimestampTz started_at = 0;
+};
+
+// Locks a running execution whose lease has not passed, or raises: P0002 when it never existed,
+// OR002 when it already finished, OR001 when its lease expired. Needs an SPI connection.
+RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now);
+
+// Records the execution's end. `status` is completed, partial, failed or expired.
+void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
+                      std::optional<Datum> cost_usd, std::optional<Datum> result,
+                      std::optional<std::string_view> error);
+
+// Each task's attempt failed: it is retried after backoff, or dead-lettered when its attempts are
+// used up or the failure is not retryable. The failure joins the task's history.
+void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_t>& task_ids,
+                std::string_view error, bool retryable, TimestampTz now);
+
+// Error text as stored: at most orchestrator.max_error_bytes, cut on a character boundary.
+std::string_view truncate_error(std::string_view error);
+
+} // namespace orchestrator::pg

@@ -1,0 +1,226 @@
+// enqueue and enqueue_batch: add tasks to the queue.
+#include "orchestrator/core/error.hpp"
+#include "orchestrator/core/priority.hpp"
+#include "orchestrator/pg/args.hpp"
+#include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/settings.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <fmt/format.h>
+#include <map>
+#include <string>
+
+using namespace orchestrator;
+using namespace orchestrator::pg;
+namespace sqlstate = core::sqlstate;
+
+namespace {
+
+constexpr int max_name_bytes = 63;
+constexpr int max_key_bytes = 512;
+constexpr int max_batch_tasks = 10000;
+
+// Columns shared by both forms; $1 type name, $2 priority, $5 now, $6 run_after, $7 max wait,
+// $8 parent execution, $9 estimated cost.
+#define TASK_INSERT                                                                                 \
+    "INSERT INTO orchestrator.task AS t (workflow_type_id, priority, state, payload,"              \
+    "    idempotency_key, created_at, ready_at, stale_at, parent_execution_id, estimated_cost_usd)"
+
+Statement enqueue_statement(
+    TASK_INSERT
+    " SELECT w.id, $2, 'queued', $3, $4, $5, greatest($5, coalesce($6, $5)),"
+    "        $5 + coalesce($7, w.max_queue_wait), $8, $9"
+    "   FROM orchestrator.workflow_type w WHERE w.name = $1"
+    " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    " RETURNING t.id",
+    {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
+     NUMERICOID});
+
+Statement enqueue_batch_statement(
+    TASK_INSERT
+    " SELECT w.id, $2, 'queued', p.value, k.key, $5, greatest($5, coalesce($6, $5)),"
+    "        $5 + coalesce($7, w.max_queue_wait), $8, $9"
+    "   FROM orchestrator.workflow_type w"
+    "  CROSS JOIN jsonb_array_elements($3) WITH ORDINALITY p(value, n)"
+    "   LEFT JOIN unnest($4::text[]) WITH ORDINALITY k(key, n) ON k.n = p.n"
+    "  WHERE w.name = $1"
+    "  ORDER BY p.n"
+    " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    " RETURNING t.id, t.idempotency_key",
+    {TEXTOID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
+     INT8OID, NUMERICOID});
+
+Statement existing_key_statement(
+    "SELECT t.id, t.idempotency_key FROM orchestrator.task t"
+    "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
+    " WHERE w.name = $1 AND t.idempotency_key = ANY ($2)",
+    {TEXTOID, TEXTARRAYOID});
+
+Statement type_exists_statement("SELECT 1 FROM orchestrator.workflow_type WHERE name = $1",
+                                {TEXTOID});
+
+Statement parent_exists_statement(
+    "SELECT 1 FROM orchestrator.workflow_orchestration WHERE id = $1", {INT8OID});
+
+Statement batch_shape_statement(
+    "SELECT jsonb_typeof($1), CASE WHEN jsonb_typeof($1) = 'array' THEN jsonb_array_length($1) END,"
+    "       (SELECT max(pg_column_size(e.value)) FROM jsonb_array_elements("
+    "            CASE WHEN jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) e)",
+    {JSONBOID});
+
+// The arguments both forms share, read and checked before anything changes.
+struct CommonArgs {
+    std::string workflow_type;
+    std::int32_t priority = 5;
+    SqlParam run_after, max_queue_wait, parent, cost;
+};
+
+CommonArgs read_common(const Args& args, FunctionCallInfo fcinfo, int priority_arg,
+                       int run_after_arg) {
+    CommonArgs c;
+    c.workflow_type = std::string(args.required_text(0, "workflow_type", max_name_bytes));
+    c.priority = args.int32_in_range(priority_arg, "priority", core::min_priority,
+                                     core::max_priority);
+    const auto run_after = args.optional_timestamptz(run_after_arg);
+    c.run_after = run_after ? timestamptz_param(*run_after) : null_param();
+    const auto parent = args.optional_int64(run_after_arg + 1);
+    c.parent = parent ? int64_param(*parent) : null_param();
+    const auto cost = args.optional_nonnegative_numeric(run_after_arg + 2, "estimated_cost_usd");
+    c.cost = cost ? SqlParam{*cost, false} : null_param();
+    args.optional_interval(run_after_arg + 3, "max_queue_wait");
+    c.max_queue_wait = args.is_null(run_after_arg + 3)
+                           ? null_param()
+                           : SqlParam{fcinfo->args[run_after_arg + 3].value, false};
+    return c;
+}
+
+// Checks what the insert could not tell apart: an unknown type, a missing parent.
+void check_references(const CommonArgs& c) {
+    if (type_exists_statement.run({text_param(c.workflow_type)}, true, 1).size() == 0)
+        throw core::Error(sqlstate::no_data_found,
+                          fmt::format("workflow type \"{}\" does not exist", c.workflow_type),
+                          {}, "Register it with orchestrator.register_workflow_type().");
+    if (!c.parent.is_null && parent_exists_statement.run({c.parent}, true, 1).size() == 0)
+        throw core::Error(sqlstate::no_data_found,
+                          fmt::format("parent execution {} does not exist",
+                                      DatumGetInt64(c.parent.value)));
+}
+
+} // namespace
+
+// enqueue(workflow_type, payload, priority, idempotency_key, run_after, parent_execution_id,
+//         estimated_cost_usd, max_queue_wait) -> task id
+ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
+    const Args args(fcinfo);
+    const CommonArgs c = read_common(args, fcinfo, 2, 4);
+    const Datum payload = args.required_jsonb(1, "payload");
+    const auto key = args.optional_text(3, "idempotency_key", max_key_bytes);
+    const TimestampTz now = to_timestamptz(server_clock().now());
+
+    SpiConnection spi;
+    if (!c.parent.is_null)
+        check_references(c);
+    Rows inserted = enqueue_statement.run(
+        {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
+         key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
+         c.max_queue_wait, c.parent, c.cost});
+    if (inserted.size() == 1)
+        return Int64GetDatum(inserted.get_int64(0, 1));
+    if (key) {
+        Rows existing = existing_key_statement.run(
+            {text_param(c.workflow_type), text_array_param({std::string(*key).c_str()})}, true);
+        if (existing.size() == 1)
+            return Int64GetDatum(existing.get_int64(0, 1));
+    }
+    check_references(c);
+    throw core::Error(sqlstate::internal_error, "enqueue inserted nothing");
+}
+
+// enqueue_batch(workflow_type, payloads jsonb array, priority, idempotency_keys, run_after,
+//               parent_execution_id, estimated_cost_usd, max_queue_wait) -> task ids in order
+ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
+    const Args args(fcinfo);
+    const CommonArgs c = read_common(args, fcinfo, 2, 4);
+    const Datum payloads = args.required_jsonb(1, "payloads");
+    std::vector<std::string> keys;
+    std::vector<bool> key_nulls;
+    if (!args.is_null(3)) {
+        const Datum raw = fcinfo->args[3].value;
+        Datum* elements = nullptr;
+        bool* nulls = nullptr;
+        int count = 0;
+        pg_call([raw, &elements, &nulls, &count] {
+            deconstruct_array(DatumGetArrayTypeP(raw), TEXTOID, -1, false, 'i', &elements, &nulls,
+                              &count);
+        });
+        for (int i = 0; i < count; ++i) {
+            key_nulls.push_back(nulls[i]);
+            keys.emplace_back(nulls[i] ? std::string() : std::string(text_of(elements[i])));
+            if (!nulls[i] && (keys.back().empty() || keys.back().size() > max_key_bytes))
+                throw core::Error(sqlstate::invalid_parameter_value,
+                                  "idempotency_keys must be non-empty and at most 512 bytes");
+        }
+    }
+    const TimestampTz now = to_timestamptz(server_clock().now());
+
+    std::vector<std::int64_t> ids;
+    {
+        SpiConnection spi;
+        Rows shape = batch_shape_statement.run({SqlParam{payloads, false}}, true);
+        if (shape.get_text(0, 1) != "array")
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              "payloads must be a JSON array of task payloads");
+        const std::int64_t count = shape.get_int32(0, 2);
+        if (count < 1 || count > max_batch_tasks)
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              fmt::format("payloads must hold 1 to {} tasks", max_batch_tasks),
+                              fmt::format("It holds {}.", count));
+        if (!shape.is_null(0, 3) && shape.get_int32(0, 3) > settings::max_payload_bytes)
+            throw core::Error(sqlstate::program_limit_exceeded, "a payload is too large",
+                              fmt::format("The limit (orchestrator.max_payload_bytes) is {} bytes.",
+                                          settings::max_payload_bytes));
+        if (!keys.empty() && static_cast<std::int64_t>(keys.size()) != count)
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              "idempotency_keys must have one entry per payload");
+        check_references(c);
+
+        std::vector<const char*> key_params;
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            key_params.push_back(key_nulls[i] ? nullptr : keys[i].c_str());
+        Rows inserted = enqueue_batch_statement.run(
+            {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payloads, false},
+             keys.empty() ? null_param() : text_array_param(key_params), timestamptz_param(now),
+             c.run_after, c.max_queue_wait, c.parent, c.cost});
+
+        // Rows come back in input order; keyed rows that already existed are looked up.
+        std::map<std::string, std::int64_t> by_key;
+        std::vector<std::int64_t> unkeyed;
+        for (std::uint64_t i = 0; i < inserted.size(); ++i) {
+            if (inserted.is_null(i, 2)) {
+                unkeyed.push_back(inserted.get_int64(i, 1));
+            } else {
+                by_key.emplace(inserted.get_text(i, 2), inserted.get_int64(i, 1));
+            }
+        }
+        if (!keys.empty()) {
+            Rows existing = existing_key_statement.run(
+                {text_param(c.workflow_type), text_array_param(key_params)}, true);
+            for (std::uint64_t i = 0; i < existing.size(); ++i) {
+                by_key.emplace(existing.get_text(i, 2), existing.get_int64(i, 1));
+            }
+        }
+        std::size_t next_unkeyed = 0;
+        for (std::int64_t i = 0; i < count; ++i) {
+            const bool keyed = !keys.empty() && !key_nulls[i];
+            ids.push_back(keyed ? by_key.at(keys[i]) : unkeyed.at(next_unkeyed++));
+        }
+    }
+    return pg_call([&ids] {
+        Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.size() + 1)));
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            values[i] = Int64GetDatum(ids[i]);
+        return PointerGetDatum(construct_array(values, static_cast<int>(ids.size()), INT8OID, 8,
+                                               true, 'd'));
+    });
+}

@@ -1,0 +1,45 @@
+// expire_executions: the lease timeout. An expired execution's tasks are retried (or
+// dead-lettered), and any later callback for it is refused.
+#include "orchestrator/pg/args.hpp"
+#include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/executions.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+using namespace orchestrator;
+using namespace orchestrator::pg;
+
+namespace {
+// SKIP LOCKED: an execution whose callback holds the row wins; its callback decides.
+Statement expired_statement(
+    "SELECT e.id, e.worker_id, e.workflow_type, e.task_ids, e.started_at"
+    "  FROM orchestrator.workflow_orchestration e"
+    " WHERE e.status = 'running' AND e.lease_expires_at < $1"
+    " ORDER BY e.lease_expires_at LIMIT $2"
+    "   FOR UPDATE SKIP LOCKED",
+    {TIMESTAMPTZOID, INT4OID});
+} // namespace
+
+ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
+    const Args args(fcinfo);
+    const int limit = args.int32_in_range(0, "max_executions", 1, 1000000);
+    const TimestampTz now = to_timestamptz(server_clock().now());
+
+    SpiConnection spi;
+    Rows rows = expired_statement.run({timestamptz_param(now), int32_param(limit)});
+    std::vector<RunningExecution> expired;
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        RunningExecution e;
+        e.id = rows.get_int64(i, 1);
+        e.worker_id = rows.get_text(i, 2);
+        e.workflow_type = rows.get_text(i, 3);
+        e.task_ids = rows.get_int64_array(i, 4);
+        e.started_at = rows.get_timestamptz(i, 5);
+        expired.push_back(std::move(e));
+    }
+    for (const RunningExecution& e : expired) {
+        fail_tasks(e, e.task_ids, "lease expired", true, now);
+        finish_execution(e, "expired", now, std::nullopt, std::nullopt, "lease expired");
+    }
+    return Int32GetDatum(static_cast<int>(expired.size()));
+}
