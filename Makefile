@@ -11,8 +11,8 @@ BINDING_SRCS = $(sort $(wildcard src/pg/*.cpp src/functions/*.cpp))
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 OBJS = $(CORE_OBJS) $(BINDING_SRCS:.cpp=.o)
 
-REGRESS = boundary
-ISOLATION =
+REGRESS = boundary queue_order queue_fairness queue_retries queue_idempotency queue_errors queue_plan
+ISOLATION = dispatch_skip_locked dispatch_rollback complete_vs_expiry idempotent_enqueue max_concurrent_cap
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config
@@ -22,12 +22,13 @@ SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
 # Our own code is warning-free; PostgreSQL's headers are system headers to the compiler.
 WARNINGS = -Wall -Wextra -Werror
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(SERVER_INCLUDE) -DFMT_HEADER_ONLY
-PG_CXXFLAGS = -std=c++17 $(WARNINGS)
+# -MMD: each object also writes the headers it includes (a .d file), so header changes rebuild it.
+PG_CXXFLAGS = -std=c++17 $(WARNINGS) -MMD -MP
 # libstdc++ and libgcc are linked in and their symbols kept private: the library needs only
 # libc and libm at run time (Supabase's image offers nothing more).
 SHLIB_LINK = -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-libs,ALL -lm
 
-EXTRA_CLEAN = test/unit/unit_tests $(OBJS:.o=.bc)
+EXTRA_CLEAN = test/unit/unit_tests $(OBJS:.o=.bc) $(OBJS:.o=.d)
 
 include $(PGXS)
 
@@ -37,6 +38,8 @@ override BITCODE_CXXFLAGS += -std=c++17 $(WARNINGS)
 # The core is compiled without PostgreSQL's include path: it cannot include postgres.h.
 CORE_CPPFLAGS = -I$(srcdir)/include -DORCHESTRATOR_CORE -DFMT_HEADER_ONLY
 $(CORE_OBJS) $(CORE_OBJS:.o=.bc): override CPPFLAGS := $(CORE_CPPFLAGS)
+
+-include $(OBJS:.o=.d)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@

@@ -15,6 +15,14 @@ CREATE TABLE orchestrator.workflow_type (
     webhook_url text CHECK (length(webhook_url) <= 2000),
     n8n_workflow_id text CHECK (length(n8n_workflow_id) <= 200),
     paused boolean NOT NULL DEFAULT false,
+    weight_outside_hours integer CHECK (weight_outside_hours BETWEEN 1 AND 1000),
+    daily_budget_usd numeric(14, 6) CHECK (daily_budget_usd >= 0),
+    budget_raise_usd numeric(14, 6) NOT NULL DEFAULT 0,
+    budget_raise_day timestamptz,
+    db_connections integer NOT NULL DEFAULT 1 CHECK (db_connections BETWEEN 0 AND 10000),
+    memory_mb integer NOT NULL DEFAULT 128 CHECK (memory_mb BETWEEN 0 AND 1000000),
+    concurrency_key_limit integer NOT NULL DEFAULT 1 CHECK (concurrency_key_limit BETWEEN 1 AND 10000),
+    duplicate_key_policy text NOT NULL DEFAULT 'queue' CHECK (duplicate_key_policy IN ('queue', 'drop')),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     CHECK (batch_min <= batch_max)
@@ -33,6 +41,8 @@ CREATE TABLE orchestrator.task (
         CHECK (state IN ('queued', 'running', 'succeeded', 'dead_letter', 'cancelled', 'discarded')),
     payload jsonb NOT NULL,
     idempotency_key text,
+    concurrency_key text,
+    singleton boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL,
     ready_at timestamptz NOT NULL,
     stale_at timestamptz,
@@ -57,6 +67,11 @@ CREATE INDEX task_ready ON orchestrator.task (workflow_type_id, priority, ready_
     WHERE state = 'queued';
 CREATE UNIQUE INDEX task_idempotency ON orchestrator.task (workflow_type_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+-- A singleton type keeps one queued task per concurrency key: a duplicate is dropped.
+CREATE UNIQUE INDEX task_singleton ON orchestrator.task (workflow_type_id, concurrency_key)
+    WHERE state = 'queued' AND singleton;
+CREATE INDEX task_running_key ON orchestrator.task (concurrency_key)
+    WHERE state = 'running' AND concurrency_key IS NOT NULL;
 CREATE INDEX task_dead_letter ON orchestrator.task (finished_at) WHERE state = 'dead_letter';
 
 -- Executions: one row per sub-workflow run, plus one row (workflow_type 'orchestrator') per
@@ -72,6 +87,10 @@ CREATE TABLE orchestrator.workflow_orchestration (
     batch_size integer NOT NULL DEFAULT 0,
     model_tier text,
     limited_by text,
+    reserved_cost_usd numeric(14, 6),
+    api_calls jsonb,
+    db_connections integer,
+    memory_mb integer,
     created_at timestamptz NOT NULL,
     started_at timestamptz,
     lease_expires_at timestamptz,
@@ -85,5 +104,6 @@ CREATE TABLE orchestrator.workflow_orchestration (
 CREATE INDEX workflow_orchestration_lease ON orchestrator.workflow_orchestration (lease_expires_at)
     WHERE status = 'running';
 CREATE INDEX workflow_orchestration_created ON orchestrator.workflow_orchestration (created_at);
+CREATE INDEX workflow_orchestration_finished ON orchestrator.workflow_orchestration (finished_at);
 CREATE INDEX workflow_orchestration_parent ON orchestrator.workflow_orchestration (parent_id)
     WHERE parent_id IS NOT NULL;

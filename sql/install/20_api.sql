@@ -2,7 +2,8 @@
 CREATE FUNCTION orchestrator.now() RETURNS timestamptz
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_now';
 
--- Adds a task; returns its id (the first task's id again for a known idempotency key).
+-- Adds a task; returns its id (the first task's id again for a known idempotency key, or for a
+-- concurrency key already queued when the type drops duplicates).
 CREATE FUNCTION orchestrator.enqueue(
     workflow_type text,
     payload jsonb DEFAULT '{}',
@@ -11,7 +12,8 @@ CREATE FUNCTION orchestrator.enqueue(
     run_after timestamptz DEFAULT NULL,
     parent_execution_id bigint DEFAULT NULL,
     estimated_cost_usd numeric DEFAULT NULL,
-    max_queue_wait interval DEFAULT NULL
+    max_queue_wait interval DEFAULT NULL,
+    concurrency_key text DEFAULT NULL
 ) RETURNS bigint
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'orchestrator_enqueue';
 
@@ -48,20 +50,26 @@ CREATE FUNCTION orchestrator.orchestrate_next_execution(
 )
     LANGUAGE c VOLATILE ROWS 1 AS 'MODULE_PATHNAME', 'orchestrator_orchestrate_next_execution';
 
--- The success callback; task_outcomes may fail some tasks of the batch. Returns the status.
+-- The success callback; task_outcomes may fail some tasks of the batch; api_calls reports the
+-- calls really made per API ({"gemini": 8}) to correct the rate-limit window. Returns the status.
 CREATE FUNCTION orchestrator.complete_execution(
     execution_id bigint,
     result jsonb DEFAULT NULL,
     cost_usd numeric DEFAULT NULL,
-    task_outcomes jsonb DEFAULT NULL
+    task_outcomes jsonb DEFAULT NULL,
+    api_calls jsonb DEFAULT NULL
 ) RETURNS text
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'orchestrator_complete_execution';
 
--- The failure callback: every task of the execution is retried or dead-lettered.
+-- The failure callback: every task of the execution is retried or dead-lettered. api_name names
+-- the API that failed (its breaker counts it); retry_after (an HTTP 429's) pauses that API.
 CREATE FUNCTION orchestrator.fail_execution(
     execution_id bigint,
     error text DEFAULT NULL,
-    retryable boolean DEFAULT true
+    retryable boolean DEFAULT true,
+    api_name text DEFAULT NULL,
+    retry_after interval DEFAULT NULL,
+    cost_usd numeric DEFAULT NULL
 ) RETURNS text
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'orchestrator_fail_execution';
 

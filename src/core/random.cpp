@@ -10,10 +10,12 @@ std::uint64_t Random::next() {
 }
 
 std::int64_t Random::uniform(std::int64_t low, std::int64_t high) {
-    const auto span = static_cast<std::uint64_t>(high - low) + 1;
+    // In unsigned arithmetic: high - low overflows a signed 64-bit integer for wide ranges.
+    const std::uint64_t span =
+        static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low) + 1;
     if (span == 0) // the whole 64-bit range
         return static_cast<std::int64_t>(next());
-    return low + static_cast<std::int64_t>(next() % span);
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + next() % span);
 }
 
 } // namespace orchestrator::core

@@ -2,11 +2,13 @@
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/executions.hpp"
 #include "orchestrator/pg/spi.hpp"
 
 #include <algorithm>
+#include <map>
 #include <fmt/format.h>
 
 using namespace orchestrator;
@@ -23,6 +25,24 @@ Statement outcomes_statement(
     {JSONBOID});
 
 Statement json_type_statement("SELECT jsonb_typeof($1)", {JSONBOID});
+
+// Reported calls: integers only (a fraction or text reads as NULL and is refused).
+Statement api_calls_statement(
+    "SELECT j.key, CASE WHEN jsonb_typeof(j.value) = 'number' AND j.value::numeric = trunc(j.value::numeric)"
+    "                        AND abs(j.value::numeric) < 1000000000"
+    "                   THEN j.value::integer END"
+    "  FROM jsonb_each($1) j",
+    {JSONBOID});
+
+Statement record_actual_calls_statement(
+    "UPDATE orchestrator.workflow_orchestration SET api_calls = coalesce(api_calls, '{}') || $2"
+    " WHERE id = $1",
+    {INT8OID, JSONBOID});
+
+Statement pause_api_statement(
+    "UPDATE orchestrator.api SET paused_until = greatest(paused_until, $2), updated_at = $3"
+    " WHERE name = $1",
+    {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID});
 
 Statement succeed_tasks_statement(
     "UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $2, result = d.result"
@@ -109,6 +129,47 @@ SqlParam jsonb_array_param(const std::vector<Datum>& values, const std::vector<b
             false};
 }
 
+// The calls an execution reports it really made, as {"api name": calls}; by api id.
+std::map<std::int32_t, int> read_actual_calls(std::optional<Datum> reported,
+                                              const std::vector<ApiConfig>& apis) {
+    std::map<std::int32_t, int> calls;
+    if (!reported)
+        return calls;
+    if (json_type_statement.run({SqlParam{*reported, false}}, true).get_text(0, 1) != "object")
+        throw core::Error(sqlstate::invalid_parameter_value, "api_calls must be a JSON object",
+                          {}, "Pass the calls made per API, e.g. {\"gemini\": 8}.");
+    Rows rows = api_calls_statement.run({SqlParam{*reported, false}}, true);
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        const std::string name = rows.get_text(i, 1);
+        auto api = std::find_if(apis.begin(), apis.end(),
+                                [&](const ApiConfig& a) { return a.name == name; });
+        if (api == apis.end())
+            throw core::Error(sqlstate::no_data_found,
+                              fmt::format("API \"{}\" does not exist", name));
+        if (rows.is_null(i, 2) || rows.get_int32(i, 2) < 0)
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              fmt::format("api_calls for \"{}\" must be a whole number of at least 0",
+                                          name));
+        calls[api->id] = rows.get_int32(i, 2);
+    }
+    return calls;
+}
+
+// The API names whose breakers learn of a success: those it reserved or reported calls on.
+std::vector<std::string> apis_used(const RunningExecution& execution,
+                                   const std::map<std::int32_t, int>& actual,
+                                   const std::vector<ApiConfig>& apis) {
+    std::vector<std::string> names;
+    for (const ApiUse& use : execution.apis)
+        names.push_back(use.api_name);
+    for (const auto& [id, calls] : actual)
+        for (const ApiConfig& a : apis)
+            if (a.id == id && calls > 0 &&
+                std::find(names.begin(), names.end(), a.name) == names.end())
+                names.push_back(a.name);
+    return names;
+}
+
 } // namespace
 
 // complete_execution(execution_id, result, cost_usd, task_outcomes) -> status
@@ -118,7 +179,9 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
     const std::optional<Datum> result = args.optional_jsonb(1, "result");
     const std::optional<Datum> cost = args.optional_nonnegative_numeric(2, "cost_usd");
     const std::optional<Datum> outcomes = args.optional_jsonb(3, "task_outcomes");
-    const TimestampTz now = to_timestamptz(server_clock().now());
+    const std::optional<Datum> reported_calls = args.optional_jsonb(4, "api_calls");
+    const core::TimePoint now_point = server_clock().now();
+    const TimestampTz now = to_timestamptz(now_point);
 
     const char* status = nullptr;
     {
@@ -137,6 +200,14 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
             fail_tasks(execution, {f.task_id}, f.error, f.retryable, now);
         status = failed.empty() ? "completed" : succeeded.empty() ? "failed" : "partial";
         finish_execution(execution, status, now, cost, result, std::nullopt);
+
+        const std::vector<ApiConfig> apis = load_apis();
+        const std::map<std::int32_t, int> actual = read_actual_calls(reported_calls, apis);
+        if (reported_calls)
+            record_actual_calls_statement.run({int64_param(id), SqlParam{*reported_calls, false}});
+        release_holding(execution, cost, actual);
+        record_breaker_successes(execution.workflow_type, apis_used(execution, actual, apis),
+                                 now_point, fmt::format("execution {} completed", id));
     }
     return pg_call([status] { return CStringGetTextDatum(status); });
 }
@@ -147,13 +218,39 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
     const std::int64_t id = args.required_int64(0, "execution_id");
     const std::string error(args.optional_text(1, "error", 1 << 20).value_or("failed"));
     const bool retryable = args.boolean(2, "retryable");
-    const TimestampTz now = to_timestamptz(server_clock().now());
+    const auto api_name = args.optional_text(3, "api_name", 63);
+    const auto retry_after = args.optional_interval(4, "retry_after");
+    const std::optional<Datum> cost = args.optional_nonnegative_numeric(5, "cost_usd");
+    if (retry_after && !api_name)
+        throw core::Error(sqlstate::invalid_parameter_value, "retry_after needs api_name",
+                          {}, "Name the API that answered 429.");
+    const core::TimePoint now_point = server_clock().now();
+    const TimestampTz now = to_timestamptz(now_point);
 
     {
         SpiConnection spi;
         const RunningExecution execution = lock_running_execution(id, now);
+        const std::vector<ApiConfig> apis = load_apis();
+        if (api_name && std::none_of(apis.begin(), apis.end(), [&](const ApiConfig& a) {
+                return a.name == *api_name;
+            }))
+            throw core::Error(sqlstate::no_data_found,
+                              fmt::format("API \"{}\" does not exist", *api_name));
         fail_tasks(execution, execution.task_ids, error, retryable, now);
-        finish_execution(execution, "failed", now, std::nullopt, std::nullopt, error);
+        finish_execution(execution, "failed", now, cost, std::nullopt, error);
+        release_holding(execution, cost, {});
+        const GovernanceConfig config = load_config(now_point);
+        const std::string cause = fmt::format("execution {} failed", id);
+        if (api_name) {
+            if (retry_after)
+                pause_api_statement.run({text_param(*api_name),
+                                         timestamptz_param(to_timestamptz(now_point + *retry_after)),
+                                         timestamptz_param(now)});
+            record_breaker_failure(config.breaker, "api", std::string(*api_name), now_point, cause);
+        } else {
+            record_breaker_failure(config.breaker, "workflow_type", execution.workflow_type,
+                                   now_point, cause);
+        }
     }
     return pg_call([] { return CStringGetTextDatum("failed"); });
 }

@@ -1,23 +1,30 @@
 // orchestrate_next_execution: picks what may run now, claims it and records the executions.
 //
-// 1. Read the dispatchable workflow types and, for each (type, priority) level, the oldest ready
-//    task (one index probe each; the heads tell which types have work and which are starving).
-// 2. Pick types by weighted fair share (core/fairness), one execution at a time.
-// 3. Claim the picked type's best tasks: each level is read in ready_at order under
-//    FOR UPDATE SKIP LOCKED, so concurrent dispatchers never wait on each other or share a task,
-//    and the core's scoring merges the levels. Stale tasks go to the dead-letter queue instead.
-// 4. One statement records the execution (and, first time round, the pass that is its parent)
-//    and marks its tasks running.
+// 1. Read the dispatchable workflow types with their rules, and for each (type, priority) level
+//    the oldest ready task (one index probe each: which types have work, which are starving).
+// 2. Pick types by weighted fair share (core/fairness; weights follow business hours).
+// 3. For the picked type, ask the governor (core/governor over the shared counters) how many
+//    tasks its next execution may take given rate limits, budgets, caps and breakers, and
+//    reserve that much at once, so concurrent dispatchers can never pass a limit together.
+// 4. Claim the best tasks: each level is read in ready_at order under FOR UPDATE SKIP LOCKED, so
+//    dispatchers never wait on each other or share a task; the core's scoring merges the levels.
+//    Stale tasks go to the dead-letter queue; tasks whose concurrency key is full stay queued.
+// 5. Shrink the reservation to the tasks claimed and record the execution (and, first time
+//    round, the pass that is its parent) in one statement.
 #include "orchestrator/core/batch.hpp"
+#include "orchestrator/core/calendar.hpp"
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/core/fairness.hpp"
 #include "orchestrator/core/priority.hpp"
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/spi.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,12 +39,22 @@ constexpr int max_worker_id_bytes = 200;
 constexpr int max_executions_per_call = 1000;
 
 Statement types_statement(
-    "SELECT w.id, w.name, w.weight, w.batch_min, w.batch_max, w.max_concurrent, w.lease_timeout,"
-    "       w.webhook_url, w.n8n_workflow_id"
+    "SELECT w.id, w.name, w.weight, coalesce(w.weight_outside_hours, w.weight), w.batch_min,"
+    "       w.batch_max, w.max_concurrent, w.lease_timeout, w.webhook_url, w.n8n_workflow_id,"
+    "       w.db_connections, w.memory_mb, (w.estimated_cost_usd * 1000000)::bigint,"
+    "       (w.daily_budget_usd * 1000000)::bigint,"
+    "       CASE WHEN w.budget_raise_day = $2 THEN (w.budget_raise_usd * 1000000)::bigint"
+    "            ELSE 0 END,"
+    "       w.concurrency_key_limit"
     "  FROM orchestrator.workflow_type w"
     " WHERE NOT w.paused AND ($1::text[] IS NULL OR w.name = ANY ($1))"
     " ORDER BY w.id",
-    {TEXTARRAYOID});
+    {TEXTARRAYOID, TIMESTAMPTZOID});
+
+Statement needs_statement(
+    "SELECT n.workflow_type_id, a.id, a.name, n.calls_per_task"
+    "  FROM orchestrator.workflow_type_api n JOIN orchestrator.api a ON a.id = n.api_id",
+    {});
 
 Statement heads_statement(
     "SELECT l.type_id, l.priority, h.ready_at"
@@ -50,22 +67,28 @@ Statement heads_statement(
     "                      ORDER BY t.ready_at LIMIT 1) h",
     {INT4ARRAYOID, TIMESTAMPTZOID});
 
+// $5: the type's estimated cost per task in micro-dollars, for tasks without their own.
 Statement claim_statement(
-    "SELECT c.id, c.priority, c.ready_at, c.stale_at"
+    "SELECT c.id, c.priority, c.ready_at, c.stale_at, c.concurrency_key,"
+    "       coalesce((c.estimated_cost_usd * 1000000)::bigint, $5)"
     "  FROM unnest($2::integer[]) l(priority)"
-    " CROSS JOIN LATERAL (SELECT t.id, t.priority, t.ready_at, t.stale_at"
+    " CROSS JOIN LATERAL (SELECT t.id, t.priority, t.ready_at, t.stale_at, t.concurrency_key,"
+    "                            t.estimated_cost_usd"
     "                       FROM orchestrator.task t"
     "                      WHERE t.workflow_type_id = $1 AND t.priority = l.priority"
     "                        AND t.state = 'queued' AND t.ready_at <= $3"
     "                      ORDER BY t.ready_at LIMIT $4"
     "                        FOR UPDATE OF t SKIP LOCKED) c",
-    {INT4OID, INT4ARRAYOID, TIMESTAMPTZOID, INT4OID});
+    {INT4OID, INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID});
 
-Statement running_count_statement(
-    "SELECT pg_try_advisory_xact_lock(hashtext('orchestrator.max_concurrent'), $1),"
-    "       (SELECT count(*)::integer FROM orchestrator.workflow_orchestration e"
-    "         WHERE e.status = 'running' AND e.workflow_type = $2)",
-    {INT4OID, TEXTOID});
+// A concurrency key is counted only once its lock is held, under a snapshot taken after that.
+Statement key_lock_statement(
+    "SELECT pg_try_advisory_xact_lock(hashtext('orchestrator.concurrency_key'), hashtext($1))",
+    {TEXTOID});
+Statement key_running_statement(
+    "SELECT count(*)::integer FROM orchestrator.task"
+    " WHERE state = 'running' AND concurrency_key = $1",
+    {TEXTOID});
 
 Statement dead_letter_stale_statement(
     "UPDATE orchestrator.task SET state = 'dead_letter', finished_at = $2,"
@@ -74,7 +97,8 @@ Statement dead_letter_stale_statement(
     {INT8ARRAYOID, TIMESTAMPTZOID});
 
 // $1 type, $2 worker, $3 task ids best first, $4 now, $5 lease deadline, $6 pass id (NULL: create
-// the pass row), $7 model tier, $8 limited_by
+// the pass row), $7 model tier, $8 limited_by, $9 reserved cost (micro-dollars), $10 API calls,
+// $11 connections, $12 memory
 Statement dispatch_statement(
     "WITH pass AS ("
     "    INSERT INTO orchestrator.workflow_orchestration"
@@ -83,9 +107,10 @@ Statement dispatch_statement(
     "    RETURNING id),"
     " execution AS ("
     "    INSERT INTO orchestrator.workflow_orchestration (parent_id, workflow_type, worker_id,"
-    "        status, task_ids, batch_size, model_tier, limited_by, created_at, started_at,"
-    "        lease_expires_at)"
-    "    SELECT p.id, $1, $2, 'running', $3, cardinality($3), $7, $8, $4, $4, $5"
+    "        status, task_ids, batch_size, model_tier, limited_by, reserved_cost_usd, api_calls,"
+    "        db_connections, memory_mb, created_at, started_at, lease_expires_at)"
+    "    SELECT p.id, $1, $2, 'running', $3, cardinality($3), $7, $8, $9::numeric / 1000000,"
+    "           $10, $11, $12, $4, $4, $5"
     "      FROM (SELECT $6 AS id UNION ALL SELECT id FROM pass) p WHERE p.id IS NOT NULL"
     "    RETURNING id, parent_id),"
     " claimed AS ("
@@ -100,15 +125,14 @@ Statement dispatch_statement(
     "                          ORDER BY array_position($3, c.id))"
     "           FROM claimed c)"
     "   FROM execution e",
-    {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID});
+    {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID,
+     INT8OID, JSONBOID, INT4OID, INT4OID});
 
 struct WorkflowType {
-    std::int32_t id = 0;
-    std::string name;
-    int weight = 1;
-    int batch_min = 1;
-    int batch_max = 1;
-    std::optional<int> max_concurrent;
+    TypeRules rules;
+    int weight_inside = 1;
+    int weight_outside = 1;
+    int key_limit = 1;
     core::Duration lease_timeout{};
     Datum webhook_url = 0, n8n_workflow_id = 0;
     bool webhook_url_null = true, n8n_workflow_id_null = true;
@@ -116,28 +140,43 @@ struct WorkflowType {
     TimestampTz oldest_ready = 0;
 };
 
-// Fair-share passes live for the backend's life (shared memory will make them global).
-core::FairShareState fair_share;
-std::map<std::int32_t, double> passes;
-
-std::vector<WorkflowType> load_types(SqlParam filter) {
-    Rows rows = types_statement.run({filter}, true);
+std::vector<WorkflowType> load_types(SqlParam filter, const GovernanceConfig& config) {
+    Rows rows = types_statement.run(
+        {filter, timestamptz_param(to_timestamptz(config.budget_day_start))}, true);
     std::vector<WorkflowType> types;
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         WorkflowType t;
-        t.id = rows.get_int32(i, 1);
-        t.name = rows.get_text(i, 2);
-        t.weight = rows.get_int32(i, 3);
-        t.batch_min = rows.get_int32(i, 4);
-        t.batch_max = rows.get_int32(i, 5);
-        if (!rows.is_null(i, 6))
-            t.max_concurrent = rows.get_int32(i, 6);
-        t.lease_timeout = from_interval(*DatumGetIntervalP(rows.datum(i, 7)));
-        t.webhook_url_null = rows.is_null(i, 8);
-        t.webhook_url = rows.datum(i, 8);
-        t.n8n_workflow_id_null = rows.is_null(i, 9);
-        t.n8n_workflow_id = rows.datum(i, 9);
+        t.rules.id = rows.get_int32(i, 1);
+        t.rules.name = rows.get_text(i, 2);
+        t.weight_inside = rows.get_int32(i, 3);
+        t.weight_outside = rows.get_int32(i, 4);
+        t.rules.batch_min = rows.get_int32(i, 5);
+        t.rules.batch_max = rows.get_int32(i, 6);
+        if (!rows.is_null(i, 7))
+            t.rules.max_concurrent = rows.get_int32(i, 7);
+        t.lease_timeout = from_interval(*DatumGetIntervalP(rows.datum(i, 8)));
+        t.webhook_url_null = rows.is_null(i, 9);
+        t.webhook_url = rows.datum(i, 9);
+        t.n8n_workflow_id_null = rows.is_null(i, 10);
+        t.n8n_workflow_id = rows.datum(i, 10);
+        t.rules.db_connections = rows.get_int32(i, 11);
+        t.rules.memory_mb = rows.get_int32(i, 12);
+        t.rules.cost_per_task = rows.get_int64(i, 13);
+        if (!rows.is_null(i, 14))
+            t.rules.daily_budget = rows.get_int64(i, 14);
+        t.rules.budget_raise = rows.get_int64(i, 15);
+        t.key_limit = rows.get_int32(i, 16);
         types.push_back(std::move(t));
+    }
+    if (types.empty())
+        return types;
+    Rows needs = needs_statement.run({}, true);
+    for (std::uint64_t i = 0; i < needs.size(); ++i) {
+        const std::int32_t type_id = needs.get_int32(i, 1);
+        for (WorkflowType& t : types)
+            if (t.rules.id == type_id)
+                t.rules.apis.push_back(
+                    {needs.get_int32(i, 2), needs.get_text(i, 3), needs.get_int32(i, 4)});
     }
     return types;
 }
@@ -145,12 +184,12 @@ std::vector<WorkflowType> load_types(SqlParam filter) {
 void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
     std::vector<std::int32_t> ids;
     for (const WorkflowType& t : types)
-        ids.push_back(t.id);
+        ids.push_back(t.rules.id);
     Rows rows = heads_statement.run({int32_array_param(ids), timestamptz_param(now)}, true);
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         const std::int32_t id = rows.get_int32(i, 1);
         auto it = std::find_if(types.begin(), types.end(),
-                               [id](const WorkflowType& t) { return t.id == id; });
+                               [id](const WorkflowType& t) { return t.rules.id == id; });
         const TimestampTz ready_at = rows.get_timestamptz(i, 3);
         if (it->ready_levels.empty() || ready_at < it->oldest_ready)
             it->oldest_ready = ready_at;
@@ -158,37 +197,89 @@ void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
     }
 }
 
-// Whether another execution of this type may start now (its max_concurrent cap). The advisory
-// lock, held to commit, makes the count exact among concurrent dispatchers; a dispatcher that
-// cannot take it skips the type rather than wait.
-bool has_capacity(const WorkflowType& type) {
-    if (!type.max_concurrent)
-        return true;
-    Rows rows = running_count_statement.run({int32_param(type.id), text_param(type.name)});
-    if (!rows.get_bool(0, 1))
-        return false;
-    return rows.get_int32(0, 2) < *type.max_concurrent; // counts this call's own too
-}
-
-struct Claimed {
-    std::vector<core::Candidate> fresh;
-    std::vector<std::int64_t> stale;
+struct ClaimedTask {
+    core::Candidate candidate;
+    std::string concurrency_key;
+    core::MicroUsd cost = 0;
 };
 
-Claimed claim(const WorkflowType& type, int limit, TimestampTz now) {
-    Rows rows = claim_statement.run({int32_param(type.id), int32_array_param(type.ready_levels),
-                                     timestamptz_param(now), int32_param(limit)});
-    Claimed claimed;
-    for (std::uint64_t i = 0; i < rows.size(); ++i) {
-        const std::int64_t id = rows.get_int64(i, 1);
-        if (!rows.is_null(i, 4) && rows.get_timestamptz(i, 4) <= now) {
-            claimed.stale.push_back(id);
+// Claims up to `limit` fresh tasks per level. Stale tasks found on the way (waited longer than
+// their maximum queue wait) go to the dead-letter queue and the claim reads further.
+std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int limit,
+                               TimestampTz now) {
+    std::vector<std::int32_t> levels;
+    for (std::int32_t p : type.ready_levels)
+        if (p >= min_priority)
+            levels.push_back(p);
+    std::vector<ClaimedTask> fresh;
+    while (!levels.empty()) {
+        Rows rows = claim_statement.run({int32_param(type.rules.id), int32_array_param(levels),
+                                         timestamptz_param(now), int32_param(limit),
+                                         int64_param(type.rules.cost_per_task)});
+        std::vector<std::int64_t> stale;
+        for (std::uint64_t i = 0; i < rows.size(); ++i) {
+            const std::int64_t id = rows.get_int64(i, 1);
+            if (!rows.is_null(i, 4) && rows.get_timestamptz(i, 4) < now) {
+                stale.push_back(id);
+                continue;
+            }
+            fresh.push_back({{id, static_cast<int>(DatumGetInt16(rows.datum(i, 2))),
+                              from_timestamptz(rows.get_timestamptz(i, 3))},
+                             rows.get_text(i, 5),
+                             rows.get_int64(i, 6)});
+        }
+        if (stale.empty())
+            break;
+        dead_letter_stale_statement.run({int64_array_param(stale), timestamptz_param(now)});
+        fresh.clear(); // read again: the levels' next tasks are now within reach
+    }
+    return fresh;
+}
+
+// Keeps, best first, the tasks whose concurrency key has room: at most key_limit tasks with one
+// key run at once. A key another dispatcher is deciding on right now is skipped, not waited for.
+std::vector<ClaimedTask> within_key_limits(std::vector<ClaimedTask> tasks, int key_limit) {
+    std::map<std::string, int> room;
+    std::vector<ClaimedTask> kept;
+    for (ClaimedTask& t : tasks) {
+        if (t.concurrency_key.empty()) {
+            kept.push_back(std::move(t));
             continue;
         }
-        claimed.fresh.push_back({id, static_cast<int>(DatumGetInt16(rows.datum(i, 2))),
-                                 from_timestamptz(rows.get_timestamptz(i, 3))});
+        auto it = room.find(t.concurrency_key);
+        if (it == room.end()) {
+            int free = 0;
+            if (key_lock_statement.run({text_param(t.concurrency_key)}).get_bool(0, 1))
+                free = key_limit -
+                       key_running_statement.run({text_param(t.concurrency_key)}).get_int32(0, 1);
+            it = room.emplace(t.concurrency_key, free).first;
+        }
+        if (it->second > 0) {
+            --it->second;
+            kept.push_back(std::move(t));
+        }
     }
-    return claimed;
+    return kept;
+}
+
+std::string api_calls_json(const Holding& holding, const std::vector<ApiConfig>& apis) {
+    std::string json = "{";
+    for (const auto& [api_id, calls] : holding.api_calls) {
+        auto api = std::find_if(apis.begin(), apis.end(),
+                                [id = api_id](const ApiConfig& a) { return a.id == id; });
+        if (api == apis.end())
+            continue;
+        if (json.size() > 1)
+            json += ", ";
+        json += fmt::format("\"{}\": {}", api->name, calls); // names are [a-z0-9_]
+    }
+    return json + "}";
+}
+
+SqlParam jsonb_param(const std::string& json) {
+    const char* text = json.c_str();
+    return {pg_call([text] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text)); }),
+            false};
 }
 
 struct OutputRow {
@@ -213,72 +304,111 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     pg_call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
 
     SpiConnection spi;
-    std::vector<WorkflowType> types = load_types(filter);
-    if (!types.empty())
-        load_heads(types, now);
+    const GovernanceConfig config = load_config(now_point);
+    std::vector<WorkflowType> types = load_types(filter, config);
+    if (types.empty())
+        return Datum(0);
+    load_heads(types, now);
+    if (std::all_of(types.begin(), types.end(),
+                    [](const WorkflowType& t) { return t.ready_levels.empty(); }))
+        return Datum(0);
+
+    const std::vector<ApiConfig> apis = load_apis();
+    Governance governance(config, apis, now_point);
+    Breakers breakers(config.breaker, now_point);
+    const bool business_hours =
+        core::within_business_hours(config.business_hours, now_point, utc_offset_of(config.time_zone));
 
     std::vector<core::ContendingType> contenders;
     std::vector<WorkflowType*> contender_types;
     for (WorkflowType& t : types) {
         if (t.ready_levels.empty())
             continue;
-        contenders.push_back({t.id, static_cast<double>(t.weight), passes[t.id],
-                              core::is_starving(priority_policy,
-                                                now_point - from_timestamptz(t.oldest_ready))});
+        contenders.push_back(
+            {t.rules.id,
+             static_cast<double>(core::weight_now(t.weight_inside, t.weight_outside, business_hours)),
+             governance.pass_of(t.rules.id),
+             core::is_starving(priority_policy, now_point - from_timestamptz(t.oldest_ready))});
         contender_types.push_back(&t);
     }
 
     std::optional<std::int64_t> pass_id;
     int dispatched = 0;
     while (dispatched < max_executions && !contenders.empty()) {
-        const std::size_t pick = *core::pick_next_type(fair_share, contenders);
-        const WorkflowType& type = *contender_types[pick];
+        const std::size_t pick = *core::pick_next_type(governance.fair_share(), contenders);
+        WorkflowType& type = *contender_types[pick];
         auto retire = [&] {
             contenders.erase(contenders.begin() + static_cast<long>(pick));
             contender_types.erase(contender_types.begin() + static_cast<long>(pick));
         };
-        if (!has_capacity(type)) {
+
+        const bool type_allows = breakers.allows("workflow_type", type.rules.name);
+        std::map<std::int32_t, bool> api_allows;
+        for (const ApiNeed& need : type.rules.apis)
+            api_allows[need.api_id] = breakers.allows("api", need.api_name);
+        Reservation reservation = governance.reserve(type.rules, type_allows, api_allows);
+        const core::BatchGrant& grant = reservation.plan.grant;
+        if (grant.max_tasks == 0) {
             retire();
             continue;
         }
-        const core::BatchGrant grant = core::grant_batch({{type.batch_max, "batch_max"}});
-        Claimed claimed = claim(type, grant.max_tasks, now);
-        if (!claimed.stale.empty())
-            dead_letter_stale_statement.run(
-                {int64_array_param(claimed.stale), timestamptz_param(now)});
-        const std::vector<core::Candidate> best = core::best_candidates(
-            claimed.fresh, now_point, priority_policy, static_cast<std::size_t>(grant.max_tasks));
-        const bool oldest_starving =
-            !best.empty() && std::any_of(best.begin(), best.end(), [&](const core::Candidate& c) {
-                return core::is_starving(priority_policy, now_point - c.ready_at);
-            });
-        const int take = core::tasks_to_dispatch(type.batch_min, grant.max_tasks,
-                                                 static_cast<int>(best.size()), oldest_starving);
-        if (take == 0) {
+
+        const std::vector<ClaimedTask> claimed =
+            claim(type, reservation.plan.min_priority, grant.max_tasks, now);
+        std::vector<core::Candidate> candidates;
+        for (const ClaimedTask& t : claimed)
+            candidates.push_back(t.candidate);
+        core::sort_best_first(candidates, now_point, priority_policy);
+        std::vector<ClaimedTask> ordered;
+        for (const core::Candidate& c : candidates)
+            ordered.push_back(*std::find_if(claimed.begin(), claimed.end(),
+                                            [&](const ClaimedTask& t) {
+                                                return t.candidate.task_id == c.task_id;
+                                            }));
+        std::vector<ClaimedTask> best = within_key_limits(std::move(ordered), type.key_limit);
+        const bool any_starving = std::any_of(best.begin(), best.end(), [&](const ClaimedTask& t) {
+            return core::is_starving(priority_policy, now_point - t.candidate.ready_at);
+        });
+        const int take = core::tasks_to_dispatch(type.rules.batch_min, grant.max_tasks,
+                                                 static_cast<int>(best.size()), any_starving);
+        std::vector<core::MicroUsd> costs;
+        for (int i = 0; i < take; ++i)
+            costs.push_back(best[static_cast<std::size_t>(i)].cost);
+        const int fit = governance.settle_claim(reservation, type.rules, costs);
+        if (fit == 0) {
             retire();
             continue;
         }
         std::vector<std::int64_t> task_ids;
-        for (int i = 0; i < take; ++i)
-            task_ids.push_back(best[static_cast<std::size_t>(i)].task_id);
-        const std::string limited_by = take < grant.max_tasks ? "queue" : grant.limited_by;
+        for (int i = 0; i < fit; ++i)
+            task_ids.push_back(best[static_cast<std::size_t>(i)].candidate.task_id);
+        const std::string limited_by = fit < take                ? "budget"
+                                       : take < grant.max_tasks ? "queue"
+                                                                : grant.limited_by;
+        const char* tier =
+            reservation.plan.tier == core::ModelTier::economy ? "economy" : "standard";
         const TimestampTz lease = to_timestamptz(now_point + type.lease_timeout);
 
         Rows row = dispatch_statement.run(
-            {text_param(type.name), text_param(worker), int64_array_param(task_ids),
+            {text_param(type.rules.name), text_param(worker), int64_array_param(task_ids),
              timestamptz_param(now), timestamptz_param(lease),
-             pass_id ? int64_param(*pass_id) : null_param(), text_param("standard"),
-             text_param(limited_by)});
+             pass_id ? int64_param(*pass_id) : null_param(), text_param(tier),
+             text_param(limited_by), int64_param(reservation.holding.reserved_cost),
+             jsonb_param(api_calls_json(reservation.holding, apis)),
+             int32_param(reservation.holding.db_connections),
+             int32_param(reservation.holding.memory_mb)});
+        const std::int64_t execution_id = row.get_int64(0, 1);
         pass_id = row.get_int64(0, 2);
+        breakers.record_trials(execution_id);
 
         OutputRow out{};
-        out.values[0] = Int64GetDatum(row.get_int64(0, 1));
-        out.values[1] = text_param(type.name).value;
+        out.values[0] = Int64GetDatum(execution_id);
+        out.values[1] = text_param(type.rules.name).value;
         out.values[2] = row.datum(0, 3);
         out.values[3] = int64_array_param(task_ids).value;
-        out.values[4] = Int32GetDatum(take);
+        out.values[4] = Int32GetDatum(fit);
         out.values[5] = TimestampTzGetDatum(lease);
-        out.values[6] = text_param("standard").value;
+        out.values[6] = text_param(tier).value;
         out.values[7] = text_param(limited_by).value;
         out.values[8] = type.webhook_url;
         out.nulls[8] = type.webhook_url_null;
@@ -290,11 +420,10 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
                                  out.nulls);
         });
 
-        core::charge_type(fair_share, contenders[pick]);
-        passes[type.id] = contenders[pick].pass;
+        governance.charge(contenders[pick]);
         ++dispatched;
-        if (take < grant.max_tasks)
-            retire(); // it has nothing more ready
+        if (fit < grant.max_tasks)
+            retire(); // it has nothing more it may run now
     }
     return Datum(0);
 }

@@ -25,22 +25,32 @@ constexpr int max_batch_tasks = 10000;
 // $8 parent execution, $9 estimated cost.
 #define TASK_INSERT                                                                                 \
     "INSERT INTO orchestrator.task AS t (workflow_type_id, priority, state, payload,"              \
-    "    idempotency_key, created_at, ready_at, stale_at, parent_execution_id, estimated_cost_usd)"
+    "    idempotency_key, created_at, ready_at, stale_at, parent_execution_id, estimated_cost_usd," \
+    "    concurrency_key, singleton)"
 
+// A conflict on either unique index (idempotency key; a singleton type's queued key) inserts
+// nothing; the caller then returns the task that was there first.
 Statement enqueue_statement(
     TASK_INSERT
     " SELECT w.id, $2, 'queued', $3, $4, $5, greatest($5, coalesce($6, $5)),"
-    "        $5 + coalesce($7, w.max_queue_wait), $8, $9"
+    "        $5 + coalesce($7, w.max_queue_wait), $8, $9, $10,"
+    "        $10 IS NOT NULL AND w.duplicate_key_policy = 'drop'"
     "   FROM orchestrator.workflow_type w WHERE w.name = $1"
-    " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    " ON CONFLICT DO NOTHING"
     " RETURNING t.id",
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
-     NUMERICOID});
+     NUMERICOID, TEXTOID});
+
+Statement queued_duplicate_statement(
+    "SELECT t.id FROM orchestrator.task t"
+    "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
+    " WHERE w.name = $1 AND t.concurrency_key = $2 AND t.state = 'queued' AND t.singleton",
+    {TEXTOID, TEXTOID});
 
 Statement enqueue_batch_statement(
     TASK_INSERT
     " SELECT w.id, $2, 'queued', p.value, k.key, $5, greatest($5, coalesce($6, $5)),"
-    "        $5 + coalesce($7, w.max_queue_wait), $8, $9"
+    "        $5 + coalesce($7, w.max_queue_wait), $8, $9, NULL, false"
     "   FROM orchestrator.workflow_type w"
     "  CROSS JOIN jsonb_array_elements($3) WITH ORDINALITY p(value, n)"
     "   LEFT JOIN unnest($4::text[]) WITH ORDINALITY k(key, n) ON k.n = p.n"
@@ -51,6 +61,8 @@ Statement enqueue_batch_statement(
     {TEXTOID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
      INT8OID, NUMERICOID});
 
+// Not read-only: a fresh snapshot sees the task a concurrent enqueue committed while this one
+// waited on the unique index, and tasks this statement inserted earlier.
 Statement existing_key_statement(
     "SELECT t.id, t.idempotency_key FROM orchestrator.task t"
     "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
@@ -110,12 +122,14 @@ void check_references(const CommonArgs& c) {
 } // namespace
 
 // enqueue(workflow_type, payload, priority, idempotency_key, run_after, parent_execution_id,
-//         estimated_cost_usd, max_queue_wait) -> task id
+//         estimated_cost_usd, max_queue_wait, concurrency_key) -> task id; for a singleton type,
+// the id of the task already queued with that concurrency key
 ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
     const Args args(fcinfo);
     const CommonArgs c = read_common(args, fcinfo, 2, 4);
     const Datum payload = args.required_jsonb(1, "payload");
     const auto key = args.optional_text(3, "idempotency_key", max_key_bytes);
+    const auto concurrency_key = args.optional_text(8, "concurrency_key", max_key_bytes);
     const TimestampTz now = to_timestamptz(server_clock().now());
 
     SpiConnection spi;
@@ -124,14 +138,21 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
     Rows inserted = enqueue_statement.run(
         {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
          key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
-         c.max_queue_wait, c.parent, c.cost});
+         c.max_queue_wait, c.parent, c.cost,
+         concurrency_key ? text_param(*concurrency_key) : null_param()});
     if (inserted.size() == 1)
         return Int64GetDatum(inserted.get_int64(0, 1));
     if (key) {
         Rows existing = existing_key_statement.run(
-            {text_param(c.workflow_type), text_array_param({std::string(*key).c_str()})}, true);
+            {text_param(c.workflow_type), text_array_param({std::string(*key).c_str()})});
         if (existing.size() == 1)
             return Int64GetDatum(existing.get_int64(0, 1));
+    }
+    if (concurrency_key) {
+        Rows duplicate = queued_duplicate_statement.run(
+            {text_param(c.workflow_type), text_param(*concurrency_key)});
+        if (duplicate.size() == 1)
+            return Int64GetDatum(duplicate.get_int64(0, 1));
     }
     check_references(c);
     throw core::Error(sqlstate::internal_error, "enqueue inserted nothing");
@@ -142,7 +163,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
 ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
     const Args args(fcinfo);
     const CommonArgs c = read_common(args, fcinfo, 2, 4);
-    const Datum payloads = args.required_jsonb(1, "payloads");
+    // Each payload is held to orchestrator.max_payload_bytes below; the array to 256 MB.
+    const Datum payloads = args.required_jsonb(1, "payloads", 256 * 1024 * 1024);
     std::vector<std::string> keys;
     std::vector<bool> key_nulls;
     if (!args.is_null(3)) {
@@ -205,7 +227,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
         }
         if (!keys.empty()) {
             Rows existing = existing_key_statement.run(
-                {text_param(c.workflow_type), text_array_param(key_params)}, true);
+                {text_param(c.workflow_type), text_array_param(key_params)});
             for (std::uint64_t i = 0; i < existing.size(); ++i) {
                 by_key.emplace(existing.get_text(i, 2), existing.get_int64(i, 1));
             }

@@ -2,6 +2,7 @@
 // dead-lettered), and any later callback for it is refused.
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/executions.hpp"
 #include "orchestrator/pg/spi.hpp"
@@ -23,7 +24,8 @@ Statement expired_statement(
 ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
     const Args args(fcinfo);
     const int limit = args.int32_in_range(0, "max_executions", 1, 1000000);
-    const TimestampTz now = to_timestamptz(server_clock().now());
+    const core::TimePoint now_point = server_clock().now();
+    const TimestampTz now = to_timestamptz(now_point);
 
     SpiConnection spi;
     Rows rows = expired_statement.run({timestamptz_param(now), int32_param(limit)});
@@ -37,9 +39,16 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
         e.started_at = rows.get_timestamptz(i, 5);
         expired.push_back(std::move(e));
     }
-    for (const RunningExecution& e : expired) {
+    if (expired.empty())
+        return Int32GetDatum(0);
+    const GovernanceConfig config = load_config(now_point);
+    for (RunningExecution& e : expired) {
+        load_holding(e);
         fail_tasks(e, e.task_ids, "lease expired", true, now);
         finish_execution(e, "expired", now, std::nullopt, std::nullopt, "lease expired");
+        release_holding(e, std::nullopt, {});
+        record_breaker_failure(config.breaker, "workflow_type", e.workflow_type, now_point,
+                               "execution " + std::to_string(e.id) + " expired");
     }
     return Int32GetDatum(static_cast<int>(expired.size()));
 }

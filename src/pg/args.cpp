@@ -113,22 +113,25 @@ std::optional<Datum> Args::optional_nonnegative_numeric(int n, const char* name)
     return v;
 }
 
-std::optional<Datum> Args::optional_jsonb(int n, const char* name) const {
+std::optional<Datum> Args::optional_jsonb(int n, const char* name, int max_bytes) const {
     if (is_null(n))
         return std::nullopt;
     const Datum raw = fcinfo_->args[n].value;
     Jsonb* value = pg_call([raw] { return DatumGetJsonbP(raw); });
     const std::size_t size = VARSIZE(value);
-    if (size > static_cast<std::size_t>(settings::max_payload_bytes))
+    const bool payload_limit = max_bytes < 0;
+    const std::size_t limit =
+        static_cast<std::size_t>(payload_limit ? settings::max_payload_bytes : max_bytes);
+    if (size > limit)
         throw core::Error(sqlstate::program_limit_exceeded, fmt::format("{} is too large", name),
-                          fmt::format("The limit (orchestrator.max_payload_bytes) is {} bytes; "
-                                      "this one has {}.",
-                                      settings::max_payload_bytes, size));
+                          fmt::format("The limit{} is {} bytes; this one has {}.",
+                                      payload_limit ? " (orchestrator.max_payload_bytes)" : "",
+                                      limit, size));
     return PointerGetDatum(value);
 }
 
-Datum Args::required_jsonb(int n, const char* name) const {
-    auto v = optional_jsonb(n, name);
+Datum Args::required_jsonb(int n, const char* name, int max_bytes) const {
+    auto v = optional_jsonb(n, name, max_bytes);
     if (!v)
         refuse_null(name);
     return *v;

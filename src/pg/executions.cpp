@@ -18,8 +18,26 @@ Statement lock_execution_statement(
     "SELECT e.status, e.lease_expires_at, e.worker_id, e.workflow_type, e.task_ids, e.started_at"
     "  FROM orchestrator.workflow_orchestration e"
     " WHERE e.id = $1 AND e.workflow_type <> 'orchestrator'"
-    "   FOR UPDATE",
+    "   FOR UPDATE OF e",
     {INT8OID});
+
+Statement holding_statement(
+    "SELECT coalesce(w.id, 0), coalesce((e.reserved_cost_usd * 1000000)::bigint, 0),"
+    "       coalesce(e.db_connections, 0), coalesce(e.memory_mb, 0), e.created_at"
+    "  FROM orchestrator.workflow_orchestration e"
+    "  LEFT JOIN orchestrator.workflow_type w ON w.name = e.workflow_type"
+    " WHERE e.id = $1",
+    {INT8OID});
+
+Statement api_use_statement(
+    "SELECT a.id, a.name, j.value::integer"
+    "  FROM orchestrator.workflow_orchestration e"
+    " CROSS JOIN jsonb_each_text(e.api_calls) j"
+    "  JOIN orchestrator.api a ON a.name = j.key"
+    " WHERE e.id = $1",
+    {INT8OID});
+
+Statement numeric_micro_statement("SELECT ($1 * 1000000)::bigint", {NUMERICOID});
 
 Statement finish_execution_statement(
     "UPDATE orchestrator.workflow_orchestration"
@@ -82,7 +100,31 @@ RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz n
     e.workflow_type = rows.get_text(0, 4);
     e.task_ids = rows.get_int64_array(0, 5);
     e.started_at = rows.get_timestamptz(0, 6);
+    load_holding(e);
     return e;
+}
+
+void load_holding(RunningExecution& execution) {
+    Rows rows = holding_statement.run({int64_param(execution.id)}, true);
+    Holding& h = execution.holding;
+    h.type_id = rows.get_int32(0, 1);
+    h.reserved_cost = rows.get_int64(0, 2);
+    h.db_connections = rows.get_int32(0, 3);
+    h.memory_mb = rows.get_int32(0, 4);
+    h.taken_at = from_timestamptz(rows.get_timestamptz(0, 5));
+    Rows apis = api_use_statement.run({int64_param(execution.id)}, true);
+    for (std::uint64_t i = 0; i < apis.size(); ++i) {
+        execution.apis.push_back({apis.get_int32(i, 1), apis.get_text(i, 2), apis.get_int32(i, 3)});
+        h.api_calls.emplace_back(apis.get_int32(i, 1), apis.get_int32(i, 3));
+    }
+}
+
+void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
+                     const std::map<std::int32_t, int>& actual_calls) {
+    core::MicroUsd spent = 0;
+    if (cost_usd)
+        spent = numeric_micro_statement.run({SqlParam{*cost_usd, false}}, true).get_int64(0, 1);
+    release_at_commit(execution.holding, spent, actual_calls);
 }
 
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,

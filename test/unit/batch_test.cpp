@@ -67,8 +67,8 @@ TEST(Batch, OnlyNegativeLimitClampsToZero) {
 
 TEST(Batch, TightestOfSeveralNegativeLimitsNamesTheReason) {
     // -5 is the tightest limit, and it is also the first of those that allow 0: "budget" either
-    // way. The core compares each raw limit with the already clamped grant (0), so the later,
-    // looser -3 replaces the reason.
+    // way. Regression: comparing each raw limit with the already clamped grant (0) let the later,
+    // looser -3 take over the reason.
     const BatchGrant g = grant_batch({{10, "batch_max"}, {-5, "budget"}, {-3, "rate:openai"}});
     EXPECT_EQ(g.max_tasks, 0);
     EXPECT_EQ(g.limited_by, "budget");

@@ -147,8 +147,7 @@ TEST(Fairness, BatchesChargeByExecutionsSoShareIsInExecutionsNotPicks) {
         charge_type(s, types[*idx], n);
         executions[types[*idx].type_id] += n;
     }
-    const double share1 =
-        static_cast<double>(executions[1]) / (executions[1] + executions[2]);
+    const double share1 = static_cast<double>(executions[1]) / (executions[1] + executions[2]);
     EXPECT_NEAR(share1, 0.5, 0.01);
 }
 

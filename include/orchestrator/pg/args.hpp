@@ -27,9 +27,10 @@ public:
     std::optional<core::Duration> optional_interval(int n, const char* name) const;
     // numeric, as a Datum (NULL -> nothing), refused when negative
     std::optional<Datum> optional_nonnegative_numeric(int n, const char* name) const;
-    // jsonb, detoasted; refused when larger than orchestrator.max_payload_bytes
-    std::optional<Datum> optional_jsonb(int n, const char* name) const;
-    Datum required_jsonb(int n, const char* name) const;
+    // jsonb, detoasted; refused when larger than max_bytes (by default
+    // orchestrator.max_payload_bytes)
+    std::optional<Datum> optional_jsonb(int n, const char* name, int max_bytes = -1) const;
+    Datum required_jsonb(int n, const char* name, int max_bytes = -1) const;
 
 private:
     FunctionCallInfo fcinfo_;

@@ -2,9 +2,11 @@
 // What the callbacks and expiry share: locking an execution as a fencing token, finishing it,
 // and sending its failed tasks to retry or to the dead-letter queue.
 #include "orchestrator/core/time.hpp"
+#include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/postgres.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,17 +14,33 @@
 
 namespace orchestrator::pg {
 
+struct ApiUse {
+    std::int32_t api_id = 0;
+    std::string api_name;
+    int calls = 0;
+};
+
 struct RunningExecution {
     std::int64_t id = 0;
     std::string worker_id;
     std::string workflow_type;
     std::vector<std::int64_t> task_ids;
     TimestampTz started_at = 0;
+    Holding holding;           // what it holds of the shared limits
+    std::vector<ApiUse> apis;  // the calls reserved for it, by API
 };
 
 // Locks a running execution whose lease has not passed, or raises: P0002 when it never existed,
 // OR002 when it already finished, OR001 when its lease expired. Needs an SPI connection.
 RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now);
+
+// Fills in what the execution holds (its reservation) from its row.
+void load_holding(RunningExecution& execution);
+
+// Releases what the execution held when this transaction commits, with what it really spent and
+// the calls it really made (api id -> calls; absent: as reserved).
+void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
+                     const std::map<std::int32_t, int>& actual_calls);
 
 // Records the execution's end. `status` is completed, partial, failed or expired.
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,

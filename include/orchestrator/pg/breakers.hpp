@@ -1,0 +1,50 @@
+#pragma once
+// Circuit breakers, kept in orchestrator.breaker (the table is their only state: transitions are
+// rare, and a half-open trial is taken under a row lock, so exactly one dispatcher gets it).
+#include "orchestrator/core/breaker.hpp"
+#include "orchestrator/pg/postgres.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orchestrator::pg {
+
+struct BreakerRow {
+    std::string kind; // workflow_type or api
+    std::string name;
+    core::Breaker breaker;
+    bool trial_taken = false;
+};
+
+class Breakers {
+public:
+    // Reads the breakers that are not closed.
+    Breakers(const core::BreakerPolicy& policy, core::TimePoint now);
+
+    // Whether work needing this breaker may go now. An open breaker past its cooldown, or a
+    // half-open one without a trial, lets through the dispatcher that locks its row first.
+    bool allows(const std::string& kind, const std::string& name);
+
+    // Records that an execution went through a half-open (or cooled-down) breaker as its trial.
+    void record_trials(std::int64_t execution_id);
+
+private:
+    core::BreakerPolicy policy_;
+    core::TimePoint now_;
+    std::vector<BreakerRow> rows_;
+    std::vector<std::size_t> trials_; // rows whose trial this dispatch holds, not yet recorded
+};
+
+// A failure for one breaker; records the transition, if any, with its cause.
+void record_breaker_failure(const core::BreakerPolicy& policy, const std::string& kind,
+                            const std::string& name, core::TimePoint now,
+                            const std::string& cause);
+
+// A success for a workflow type and the APIs it used: closes their breakers, if any is not
+// closed or counts failures (one read when none does).
+void record_breaker_successes(const std::string& workflow_type,
+                              const std::vector<std::string>& apis, core::TimePoint now,
+                              const std::string& cause);
+
+} // namespace orchestrator::pg

@@ -1,0 +1,174 @@
+#include "orchestrator/pg/breakers.hpp"
+
+#include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <algorithm>
+
+namespace orchestrator::pg {
+
+namespace {
+
+Statement open_breakers_statement(
+    "SELECT kind, name, state, consecutive_failures, opened_at, trial_execution_id IS NOT NULL"
+    "  FROM orchestrator.breaker WHERE state <> 'closed'",
+    {});
+
+Statement try_trial_statement(
+    "SELECT 1 FROM orchestrator.breaker"
+    " WHERE kind = $1 AND name = $2 AND state <> 'closed' AND trial_execution_id IS NULL"
+    "   FOR UPDATE SKIP LOCKED",
+    {TEXTOID, TEXTOID});
+
+Statement take_trial_statement(
+    "WITH before AS (SELECT state FROM orchestrator.breaker WHERE kind = $1 AND name = $2),"
+    " moved AS (UPDATE orchestrator.breaker SET state = 'half_open', trial_execution_id = $3,"
+    "                  updated_at = $4"
+    "            WHERE kind = $1 AND name = $2 RETURNING 1)"
+    " INSERT INTO orchestrator.breaker_event (kind, name, from_state, to_state, at, cause)"
+    " SELECT $1, $2, b.state, 'half_open', $4, 'cooldown passed: trial execution ' || $3"
+    "   FROM before b, moved WHERE b.state = 'open'",
+    {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID});
+
+Statement lock_breaker_statement(
+    "SELECT state, consecutive_failures, opened_at FROM orchestrator.breaker"
+    " WHERE kind = $1 AND name = $2 FOR UPDATE",
+    {TEXTOID, TEXTOID});
+
+Statement save_breaker_statement(
+    "INSERT INTO orchestrator.breaker AS b (kind, name, state, consecutive_failures, opened_at,"
+    "                                      trial_execution_id, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, NULL, $6)"
+    " ON CONFLICT (kind, name) DO UPDATE SET state = $3, consecutive_failures = $4,"
+    "     opened_at = $5, trial_execution_id = NULL, updated_at = $6",
+    {TEXTOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID});
+
+Statement forget_breaker_statement(
+    "DELETE FROM orchestrator.breaker WHERE kind = $1 AND name = $2", {TEXTOID, TEXTOID});
+
+Statement breaker_event_statement(
+    "INSERT INTO orchestrator.breaker_event (kind, name, from_state, to_state, at, cause)"
+    " VALUES ($1, $2, $3, $4, $5, $6)",
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
+
+Statement tracked_breakers_statement(
+    "SELECT kind, name FROM orchestrator.breaker"
+    " WHERE (kind = 'workflow_type' AND name = $1) OR (kind = 'api' AND name = ANY ($2))",
+    {TEXTOID, TEXTARRAYOID});
+
+core::BreakerState state_of(const std::string& s) {
+    if (s == "open")
+        return core::BreakerState::open;
+    if (s == "half_open")
+        return core::BreakerState::half_open;
+    return core::BreakerState::closed;
+}
+
+} // namespace
+
+Breakers::Breakers(const core::BreakerPolicy& policy, core::TimePoint now)
+    : policy_(policy), now_(now) {
+    Rows rows = open_breakers_statement.run({}, true);
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        BreakerRow row;
+        row.kind = rows.get_text(i, 1);
+        row.name = rows.get_text(i, 2);
+        row.breaker.state = state_of(rows.get_text(i, 3));
+        row.breaker.consecutive_failures = rows.get_int32(i, 4);
+        row.breaker.opened_at_us =
+            rows.is_null(i, 5) ? 0 : from_timestamptz(rows.get_timestamptz(i, 5)).time_since_epoch().count();
+        row.trial_taken = rows.get_bool(i, 6);
+        row.breaker.trial_in_flight = row.trial_taken;
+        rows_.push_back(std::move(row));
+    }
+}
+
+bool Breakers::allows(const std::string& kind, const std::string& name) {
+    auto it = std::find_if(rows_.begin(), rows_.end(), [&](const BreakerRow& r) {
+        return r.kind == kind && r.name == name;
+    });
+    if (it == rows_.end())
+        return true;
+    const std::size_t index = static_cast<std::size_t>(it - rows_.begin());
+    if (std::find(trials_.begin(), trials_.end(), index) != trials_.end())
+        return false; // this dispatch already holds its one trial
+    core::Breaker b = it->breaker;
+    core::cool_down(policy_, b, now_);
+    if (!core::breaker_allows(b))
+        return false;
+    if (b.state == core::BreakerState::closed)
+        return true;
+    if (try_trial_statement.run({text_param(kind), text_param(name)}, false, 1).size() == 0)
+        return false; // another dispatcher holds the trial
+    trials_.push_back(index);
+    return true;
+}
+
+void Breakers::record_trials(std::int64_t execution_id) {
+    for (std::size_t index : trials_)
+        take_trial_statement.run({text_param(rows_[index].kind), text_param(rows_[index].name),
+                                  int64_param(execution_id), timestamptz_param(to_timestamptz(now_))});
+    for (std::size_t index : trials_)
+        rows_[index].trial_taken = rows_[index].breaker.trial_in_flight = true;
+    trials_.clear();
+}
+
+namespace {
+void record_outcome(const core::BreakerPolicy& policy, const std::string& kind,
+                    const std::string& name, bool success, core::TimePoint now,
+                    const std::string& cause) {
+    Rows rows = lock_breaker_statement.run({text_param(kind), text_param(name)}, false, 1);
+    core::Breaker b;
+    if (rows.size() == 1) {
+        b.state = state_of(rows.get_text(0, 1));
+        b.consecutive_failures = rows.get_int32(0, 2);
+        b.opened_at_us = rows.is_null(0, 3)
+                             ? 0
+                             : from_timestamptz(rows.get_timestamptz(0, 3)).time_since_epoch().count();
+    } else if (success) {
+        return; // closed with no failures: nothing to record
+    }
+    const core::BreakerChange change = core::breaker_record(policy, b, success, now);
+    const TimestampTz at = to_timestamptz(now);
+    if (b.state == core::BreakerState::closed && b.consecutive_failures == 0)
+        forget_breaker_statement.run({text_param(kind), text_param(name)});
+    else
+        save_breaker_statement.run(
+            {text_param(kind), text_param(name), text_param(core::to_string(b.state)),
+             int32_param(b.consecutive_failures),
+             b.opened_at_us != 0 ? timestamptz_param(to_timestamptz(core::TimePoint(
+                                       core::Duration(b.opened_at_us))))
+                                 : null_param(),
+             timestamptz_param(at)});
+    if (change.changed)
+        breaker_event_statement.run({text_param(kind), text_param(name),
+                                     text_param(core::to_string(change.from)),
+                                     text_param(core::to_string(change.to)), timestamptz_param(at),
+                                     text_param(cause)});
+}
+
+} // namespace
+
+void record_breaker_failure(const core::BreakerPolicy& policy, const std::string& kind,
+                            const std::string& name, core::TimePoint now,
+                            const std::string& cause) {
+    record_outcome(policy, kind, name, false, now, cause);
+}
+
+void record_breaker_successes(const std::string& workflow_type,
+                              const std::vector<std::string>& apis, core::TimePoint now,
+                              const std::string& cause) {
+    std::vector<const char*> names;
+    for (const std::string& a : apis)
+        names.push_back(a.c_str());
+    Rows rows = tracked_breakers_statement.run({text_param(workflow_type), text_array_param(names)},
+                                               true);
+    std::vector<std::pair<std::string, std::string>> tracked;
+    for (std::uint64_t i = 0; i < rows.size(); ++i)
+        tracked.emplace_back(rows.get_text(i, 1), rows.get_text(i, 2));
+    const core::BreakerPolicy success_needs_no_policy;
+    for (const auto& [kind, name] : tracked)
+        record_outcome(success_needs_no_policy, kind, name, true, now, cause);
+}
+
+} // namespace orchestrator::pg

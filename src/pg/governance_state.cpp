@@ -1,0 +1,576 @@
+#include "orchestrator/pg/governance.hpp"
+
+#include "orchestrator/core/error.hpp"
+#include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+extern "C" {
+#include "commands/extension.h"
+#include "pgtime.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/snapmgr.h"
+}
+
+namespace orchestrator::pg {
+
+namespace {
+
+constexpr int max_types = 128;
+constexpr int max_apis = 64;
+// Advisory lock key (two int4s) serializing loads, and every dispatch without shared memory.
+constexpr int lock_class = 0x4f524348; // "ORCH"
+constexpr int lock_counters = 1;
+
+struct TypeCounters {
+    std::int32_t type_id = 0;
+    std::int32_t running = 0;
+    core::BudgetLedger budget;
+    double pass = 0;
+};
+
+struct ApiCounters {
+    std::int32_t api_id = 0;
+    core::ApiUsage usage;
+};
+
+// Plain data: it lives in shared memory.
+struct Counters {
+    bool loaded = false;
+    Oid database = InvalidOid;
+    Oid extension = InvalidOid;
+    core::BudgetLedger budget;
+    std::int32_t db_connections = 0;
+    std::int32_t memory_mb = 0;
+    core::FairShareState fair;
+    std::int32_t type_count = 0;
+    TypeCounters types[max_types];
+    std::int32_t api_count = 0;
+    ApiCounters apis[max_apis];
+};
+
+// One set of counters per database using the orchestrator, for this many databases; a database
+// beyond them is governed from its tables (exact, serialized).
+constexpr int max_databases = 8;
+Counters* shared_slots = nullptr;
+Counters* shared_counters = nullptr; // this backend's database's slot, once claimed
+LWLock* shared_lock = nullptr;
+Counters local_counters; // without shared memory: this call's snapshot of the tables
+
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+// What must be given back if the transaction (or subtransaction) aborts, and what to release
+// when it commits.
+struct Pending {
+    SubTransactionId subtransaction;
+    Holding holding;
+    core::MicroUsd spent = 0;
+    std::map<std::int32_t, int> actual_calls;
+    core::TimePoint at{};
+    bool live = true;
+};
+std::vector<Pending> undo_on_abort;
+std::vector<Pending> release_on_commit;
+
+class CountersLock {
+public:
+    explicit CountersLock(bool shared) : shared_(shared) {
+        if (shared_)
+            pg_call([] { LWLockAcquire(shared_lock, LW_EXCLUSIVE); });
+    }
+    ~CountersLock() {
+        if (shared_)
+            LWLockRelease(shared_lock);
+    }
+    CountersLock(const CountersLock&) = delete;
+    CountersLock& operator=(const CountersLock&) = delete;
+
+private:
+    bool shared_;
+};
+
+Counters& counters(bool shared) { return shared ? *shared_counters : local_counters; }
+
+TypeCounters& type_counters(Counters& c, std::int32_t type_id) {
+    for (int i = 0; i < c.type_count; ++i)
+        if (c.types[i].type_id == type_id)
+            return c.types[i];
+    if (c.type_count == max_types)
+        throw core::Error(core::sqlstate::program_limit_exceeded,
+                          fmt::format("at most {} workflow types are supported", max_types));
+    TypeCounters& t = c.types[c.type_count++];
+    t = TypeCounters{};
+    t.type_id = type_id;
+    t.pass = c.fair.frontier;
+    t.budget.day_start_us = c.budget.day_start_us;
+    return t;
+}
+
+ApiCounters& api_counters(Counters& c, std::int32_t api_id) {
+    for (int i = 0; i < c.api_count; ++i)
+        if (c.apis[i].api_id == api_id)
+            return c.apis[i];
+    if (c.api_count == max_apis)
+        throw core::Error(core::sqlstate::program_limit_exceeded,
+                          fmt::format("at most {} APIs are supported", max_apis));
+    ApiCounters& a = c.apis[c.api_count++];
+    a = ApiCounters{};
+    a.api_id = api_id;
+    return a;
+}
+
+const ApiConfig* find_api(const std::vector<ApiConfig>& apis, std::int32_t id) {
+    for (const ApiConfig& a : apis)
+        if (a.id == id)
+            return &a;
+    return nullptr;
+}
+
+// Gives back what a holding took (an aborted dispatch) or held (a finished execution).
+void give_back(Counters& c, const Holding& h, core::MicroUsd spent,
+               const std::map<std::int32_t, int>* actual_calls, core::TimePoint now) {
+    TypeCounters& t = type_counters(c, h.type_id);
+    t.running = std::max(0, t.running - 1);
+    c.db_connections = std::max(0, c.db_connections - h.db_connections);
+    c.memory_mb = std::max(0, c.memory_mb - h.memory_mb);
+    c.budget.reserved = std::max<core::MicroUsd>(0, c.budget.reserved - h.reserved_cost);
+    t.budget.reserved = std::max<core::MicroUsd>(0, t.budget.reserved - h.reserved_cost);
+    c.budget.spent += spent;
+    t.budget.spent += spent;
+    for (const auto& [api_id, reserved] : h.api_calls) {
+        ApiCounters& a = api_counters(c, api_id);
+        int actual = 0;
+        if (actual_calls != nullptr) {
+            auto it = actual_calls->find(api_id);
+            actual = it == actual_calls->end() ? reserved : it->second;
+        }
+        // The limit only bounds a refill, which give-back does not need: use the largest.
+        const core::ApiLimit any{1000000, 1000000};
+        if (actual < reserved)
+            core::return_calls(any, a.usage, reserved - actual, h.taken_at);
+        else if (actual > reserved)
+            core::add_calls(a.usage, actual - reserved, now);
+    }
+    if (actual_calls != nullptr)
+        for (const auto& [api_id, calls] : *actual_calls)
+            if (std::none_of(h.api_calls.begin(), h.api_calls.end(),
+                             [id = api_id](const auto& p) { return p.first == id; }))
+                core::add_calls(api_counters(c, api_id).usage, calls, now);
+}
+
+void on_transaction_end(XactEvent event, void*) {
+    if (shared_counters == nullptr)
+        return;
+    const bool commit = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+                        event == XACT_EVENT_PREPARE;
+    const bool abort = event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
+    if (!commit && !abort)
+        return;
+    try {
+        const std::vector<Pending>& apply = commit ? release_on_commit : undo_on_abort;
+        if (std::any_of(apply.begin(), apply.end(), [](const Pending& p) { return p.live; })) {
+            CountersLock lock(true);
+            for (const Pending& p : apply)
+                if (p.live)
+                    give_back(*shared_counters, p.holding, p.spent,
+                              commit ? &p.actual_calls : nullptr, p.at);
+        }
+    } catch (...) {
+        // Nothing may escape into PostgreSQL here; a missed release errs on the safe side.
+    }
+    undo_on_abort.clear();
+    release_on_commit.clear();
+}
+
+void on_subtransaction_end(SubXactEvent event, SubTransactionId mine, SubTransactionId parent,
+                           void*) {
+    if (shared_counters == nullptr)
+        return;
+    try {
+        if (event == SUBXACT_EVENT_COMMIT_SUB) {
+            for (Pending& p : undo_on_abort)
+                if (p.subtransaction == mine)
+                    p.subtransaction = parent;
+            for (Pending& p : release_on_commit)
+                if (p.subtransaction == mine)
+                    p.subtransaction = parent;
+        } else if (event == SUBXACT_EVENT_ABORT_SUB) {
+            CountersLock lock(true);
+            for (Pending& p : undo_on_abort)
+                if (p.live && p.subtransaction >= mine) {
+                    give_back(*shared_counters, p.holding, 0, nullptr, p.at);
+                    p.live = false;
+                }
+            for (Pending& p : release_on_commit)
+                if (p.subtransaction >= mine)
+                    p.live = false;
+        }
+    } catch (...) {
+    }
+}
+
+void register_transaction_callbacks() {
+    static bool registered = false;
+    if (registered)
+        return;
+    pg_call([] {
+        RegisterXactCallback(on_transaction_end, nullptr);
+        RegisterSubXactCallback(on_subtransaction_end, nullptr);
+    });
+    registered = true;
+}
+
+Statement running_statement(
+    "SELECT w.id, count(e.id)::integer,"
+    "       coalesce((sum(e.reserved_cost_usd) * 1000000)::bigint, 0),"
+    "       coalesce(sum(e.db_connections), 0)::integer, coalesce(sum(e.memory_mb), 0)::integer"
+    "  FROM orchestrator.workflow_type w"
+    "  LEFT JOIN orchestrator.workflow_orchestration e"
+    "         ON e.workflow_type = w.name AND e.status = 'running'"
+    " GROUP BY w.id",
+    {});
+
+Statement spent_statement(
+    "SELECT w.id, coalesce((sum(e.cost_usd) * 1000000)::bigint, 0)"
+    "  FROM orchestrator.workflow_orchestration e"
+    "  JOIN orchestrator.workflow_type w ON w.name = e.workflow_type"
+    " WHERE e.finished_at >= $1 AND e.status <> 'running' AND e.cost_usd IS NOT NULL"
+    " GROUP BY w.id",
+    {TIMESTAMPTZOID});
+
+Statement calls_statement(
+    "SELECT a.id, floor(extract(epoch FROM e.created_at))::bigint,"
+    "       sum((e.api_calls ->> a.name)::integer)::integer"
+    "  FROM orchestrator.workflow_orchestration e"
+    "  JOIN orchestrator.api a ON e.api_calls ? a.name"
+    " WHERE e.created_at > $1"
+    " GROUP BY 1, 2",
+    {TIMESTAMPTZOID});
+
+Statement lock_statement("SELECT pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
+
+// Rebuilds the counters from the tables, reading under the latest snapshot so that an
+// executions committed while this transaction waited for the lock are seen.
+void load_counters(Counters& c, core::TimePoint now, core::TimePoint day_start) {
+    // Fair-share passes are not in the tables: they survive a reload.
+    std::map<std::int32_t, double> passes;
+    for (int i = 0; i < c.type_count; ++i)
+        passes[c.types[i].type_id] = c.types[i].pass;
+    const core::FairShareState fair = c.fair;
+    const Oid database = c.database;
+    c = Counters{};
+    c.fair = fair;
+    c.database = database;
+    for (const auto& [type_id, pass] : passes)
+        type_counters(c, type_id).pass = pass;
+    c.budget.day_start_us = day_start.time_since_epoch().count();
+    pg_call([] { PushActiveSnapshot(GetLatestSnapshot()); });
+    struct PopSnapshot {
+        ~PopSnapshot() { PopActiveSnapshot(); }
+    } pop;
+    Rows running = running_statement.run({}, true);
+    for (std::uint64_t i = 0; i < running.size(); ++i) {
+        TypeCounters& t = type_counters(c, running.get_int32(i, 1));
+        t.running = running.get_int32(i, 2);
+        t.budget.reserved = running.get_int64(i, 3);
+        c.budget.reserved += t.budget.reserved;
+        c.db_connections += running.get_int32(i, 4);
+        c.memory_mb += running.get_int32(i, 5);
+    }
+    Rows spent = spent_statement.run({timestamptz_param(to_timestamptz(day_start))}, true);
+    for (std::uint64_t i = 0; i < spent.size(); ++i) {
+        TypeCounters& t = type_counters(c, spent.get_int32(i, 1));
+        t.budget.spent = spent.get_int64(i, 2);
+        c.budget.spent += t.budget.spent;
+    }
+    const core::TimePoint window_start = now - core::seconds(core::ApiUsage::window_seconds);
+    Rows calls = calls_statement.run({timestamptz_param(to_timestamptz(window_start))}, true);
+    for (std::uint64_t i = 0; i < calls.size(); ++i) {
+        ApiCounters& a = api_counters(c, calls.get_int32(i, 1));
+        const core::TimePoint at{core::seconds(calls.get_int64(i, 2))};
+        core::add_calls(a.usage, calls.get_int32(i, 3), at);
+    }
+}
+
+// Finds or claims this database's slot.
+bool owns_shared_counters() {
+    if (shared_counters != nullptr)
+        return true;
+    if (shared_slots == nullptr)
+        return false;
+    CountersLock lock(true);
+    for (int i = 0; i < max_databases; ++i) {
+        Counters& slot = shared_slots[i];
+        if (slot.database == MyDatabaseId || slot.database == InvalidOid) {
+            if (slot.database == InvalidOid) {
+                slot = Counters{};
+                slot.database = MyDatabaseId;
+            }
+            shared_counters = &slot;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool shared_counters_loaded(Oid extension) {
+    CountersLock lock(true);
+    return shared_counters->loaded && shared_counters->extension == extension;
+}
+
+void shmem_request() {
+    if (previous_request_hook != nullptr)
+        previous_request_hook();
+    RequestAddinShmemSpace(MAXALIGN(sizeof(Counters) * max_databases));
+    RequestNamedLWLockTranche("orchestrator", 1);
+}
+
+void shmem_startup() {
+    if (previous_startup_hook != nullptr)
+        previous_startup_hook();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found = false;
+    void* memory =
+        ShmemInitStruct("orchestrator counters", sizeof(Counters) * max_databases, &found);
+    if (!found)
+        for (int i = 0; i < max_databases; ++i)
+            new (static_cast<Counters*>(memory) + i) Counters();
+    shared_slots = static_cast<Counters*>(memory);
+    shared_lock = &(GetNamedLWLockTranche("orchestrator"))->lock;
+    LWLockRelease(AddinShmemInitLock);
+}
+
+} // namespace
+
+void request_governance_memory() {
+    previous_request_hook = shmem_request_hook;
+    shmem_request_hook = shmem_request;
+    previous_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = shmem_startup;
+}
+
+core::UtcOffset utc_offset_of(const std::string& time_zone) {
+    const char* name = time_zone.c_str();
+    pg_tz* zone = pg_call([name] { return pg_tzset(name); });
+    if (zone == nullptr)
+        throw core::Error(core::sqlstate::invalid_parameter_value,
+                          fmt::format("time zone \"{}\" is not recognized", time_zone));
+    return [zone](core::TimePoint t) -> std::int64_t {
+        const pg_time_t seconds =
+            std::chrono::duration_cast<core::seconds>(t.time_since_epoch()).count();
+        const pg_tm* local = pg_localtime(&seconds, zone);
+        return local != nullptr ? local->tm_gmtoff : 0;
+    };
+}
+
+Governance::Governance(const GovernanceConfig& config, const std::vector<ApiConfig>& apis,
+                       core::TimePoint now)
+    : config_(config), apis_(apis), now_(now), shared_(false) {
+    const Oid extension = pg_call([] { return get_extension_oid("orchestrator", false); });
+    const core::TimePoint day_start = config.budget_day_start;
+    shared_ = owns_shared_counters();
+    if (shared_) {
+        register_transaction_callbacks();
+        if (!shared_counters_loaded(extension)) {
+            // First use since the server started: rebuild once, loaders one at a time. The
+            // tables cannot be read under an LWLock, so read first, then install.
+            lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
+            if (!shared_counters_loaded(extension)) {
+                // A new extension (or server) starts fresh: type ids may have been reused.
+                Counters fresh;
+                fresh.database = MyDatabaseId;
+                load_counters(fresh, now, day_start);
+                fresh.loaded = true;
+                fresh.extension = extension;
+                CountersLock lock(true);
+                *shared_counters = fresh;
+            }
+        }
+    } else {
+        lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
+        load_counters(local_counters, now, day_start);
+    }
+    CountersLock lock(shared_);
+    Counters& c = counters(shared_);
+    core::roll_budget_day(c.budget, day_start);
+    for (int i = 0; i < c.type_count; ++i)
+        core::roll_budget_day(c.types[i].budget, day_start);
+}
+
+Reservation Governance::reserve(const TypeRules& rules, bool type_breaker_allows,
+                                const std::map<std::int32_t, bool>& api_breakers_allow) {
+    Reservation r;
+    {
+        CountersLock lock(shared_);
+        Counters& c = counters(shared_);
+        TypeCounters& t = type_counters(c, rules.id);
+
+        core::TypeDemand demand;
+        demand.name = rules.name;
+        demand.batch_min = rules.batch_min;
+        demand.batch_max = rules.batch_max;
+        demand.running = t.running;
+        demand.max_concurrent = rules.max_concurrent;
+        demand.connections_per_execution = rules.db_connections;
+        demand.memory_mb_per_execution = rules.memory_mb;
+        demand.cost_per_task = rules.cost_per_task;
+        demand.breaker_allows = type_breaker_allows;
+        if (rules.daily_budget) {
+            core::BudgetPolicy type_policy;
+            type_policy.daily_limit = *rules.daily_budget + rules.budget_raise;
+            demand.type_budget_remaining = core::remaining(type_policy, t.budget, true);
+        }
+        for (const ApiNeed& need : rules.apis) {
+            const ApiConfig* api = find_api(apis_, need.api_id);
+            if (api == nullptr)
+                continue;
+            ApiCounters& a = api_counters(c, need.api_id);
+            if (api->paused_until != 0)
+                core::pause_api(a.usage, from_timestamptz(api->paused_until));
+            auto allow = api_breakers_allow.find(need.api_id);
+            demand.apis.push_back({need.api_name, need.calls_per_task,
+                                   core::calls_available(api->limit, a.usage, now_),
+                                   allow == api_breakers_allow.end() || allow->second});
+        }
+        core::SystemCapacity system;
+        system.connections_free = config_.max_db_connections - c.db_connections;
+        system.memory_mb_free = config_.max_memory_mb - c.memory_mb;
+        system.budget_remaining = core::remaining(config_.budget, c.budget, false);
+        system.budget_remaining_critical = core::remaining(config_.budget, c.budget, true);
+        system.critical_priority = config_.budget.critical_priority;
+        system.past_soft_threshold = core::past_soft_threshold(config_.budget, c.budget);
+        r.plan = core::plan_execution(demand, system);
+        r.reserved_tasks = r.plan.grant.max_tasks;
+        if (r.reserved_tasks == 0)
+            return r;
+
+        Holding& h = r.holding;
+        h.type_id = rules.id;
+        h.db_connections = rules.db_connections;
+        h.memory_mb = rules.memory_mb;
+        h.reserved_cost = rules.cost_per_task * r.reserved_tasks;
+        h.taken_at = now_;
+        t.running += 1;
+        c.db_connections += h.db_connections;
+        c.memory_mb += h.memory_mb;
+        c.budget.reserved += h.reserved_cost;
+        t.budget.reserved += h.reserved_cost;
+        for (const ApiNeed& need : rules.apis) {
+            if (find_api(apis_, need.api_id) == nullptr || need.calls_per_task == 0)
+                continue;
+            const int calls = need.calls_per_task * r.reserved_tasks;
+            core::take_calls(api_counters(c, need.api_id).usage, calls, now_);
+            h.api_calls.emplace_back(need.api_id, calls);
+        }
+    }
+    if (shared_) {
+        const SubTransactionId sub = pg_call([] { return GetCurrentSubTransactionId(); });
+        undo_on_abort.push_back({sub, r.holding, 0, {}, now_, true});
+        r.undo_slot = static_cast<int>(undo_on_abort.size()) - 1;
+    }
+    return r;
+}
+
+int Governance::settle_claim(Reservation& r, const TypeRules& rules,
+                             const std::vector<core::MicroUsd>& task_costs) {
+    if (r.reserved_tasks == 0)
+        return 0;
+    int fit = 0;
+    {
+        CountersLock lock(shared_);
+        Counters& c = counters(shared_);
+        TypeCounters& t = type_counters(c, rules.id);
+        Holding& h = r.holding;
+        const bool critical = r.plan.min_priority > 1;
+        core::MicroUsd may_spend =
+            h.reserved_cost + core::remaining(config_.budget, c.budget, critical);
+        if (rules.daily_budget) {
+            core::BudgetPolicy type_policy;
+            type_policy.daily_limit = *rules.daily_budget + rules.budget_raise;
+            may_spend = std::min(may_spend,
+                                 h.reserved_cost + core::remaining(type_policy, t.budget, true));
+        }
+        std::vector<core::MicroUsd> costs(task_costs.begin(),
+                                          task_costs.begin() +
+                                              std::min<std::size_t>(task_costs.size(),
+                                                                    r.reserved_tasks));
+        fit = core::tasks_within(costs, may_spend);
+        if (fit == 0) {
+            give_back(c, h, 0, nullptr, now_);
+            r.holding = Holding{};
+        } else {
+            core::MicroUsd cost = 0;
+            for (int i = 0; i < fit; ++i)
+                cost += costs[static_cast<std::size_t>(i)];
+            c.budget.reserved += cost - h.reserved_cost;
+            t.budget.reserved += cost - h.reserved_cost;
+            h.reserved_cost = cost;
+            for (auto& [api_id, calls] : h.api_calls) {
+                const int per_task = calls / r.reserved_tasks;
+                const int keep = per_task * fit;
+                const core::ApiLimit any{1000000, 1000000};
+                core::return_calls(any, api_counters(c, api_id).usage, calls - keep, h.taken_at);
+                calls = keep;
+            }
+        }
+    }
+    if (r.undo_slot >= 0) {
+        Pending& p = undo_on_abort[static_cast<std::size_t>(r.undo_slot)];
+        p.holding = r.holding;
+        p.live = fit > 0;
+    }
+    r.reserved_tasks = fit;
+    return fit;
+}
+
+double Governance::pass_of(std::int32_t type_id) {
+    CountersLock lock(shared_);
+    return type_counters(counters(shared_), type_id).pass;
+}
+
+core::FairShareState Governance::fair_share() {
+    CountersLock lock(shared_);
+    return counters(shared_).fair;
+}
+
+void Governance::charge(core::ContendingType& type) {
+    CountersLock lock(shared_);
+    Counters& c = counters(shared_);
+    core::charge_type(c.fair, type);
+    type_counters(c, type.type_id).pass = type.pass;
+}
+
+core::BudgetLedger Governance::budget_ledger() {
+    CountersLock lock(shared_);
+    return counters(shared_).budget;
+}
+
+int Governance::calls_in_window(std::int32_t api_id) {
+    CountersLock lock(shared_);
+    return core::calls_in_window(api_counters(counters(shared_), api_id).usage, now_);
+}
+
+void release_at_commit(const Holding& holding, core::MicroUsd spent,
+                       const std::map<std::int32_t, int>& actual_calls) {
+    const Oid extension = pg_call([] { return get_extension_oid("orchestrator", false); });
+    if (!owns_shared_counters())
+        return; // the tables are the only truth
+    if (!shared_counters_loaded(extension)) {
+        // A load in progress must not miss this release: wait for it to commit. A load that
+        // starts later waits for this transaction and reads its result from the tables.
+        lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
+        if (!shared_counters_loaded(extension))
+            return;
+    }
+    register_transaction_callbacks();
+    const SubTransactionId sub = pg_call([] { return GetCurrentSubTransactionId(); });
+    release_on_commit.push_back({sub, holding, spent, actual_calls, server_clock().now(), true});
+}
+
+} // namespace orchestrator::pg

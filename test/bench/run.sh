@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The benchmark: builds and installs the extension system-wide, starts a server of its own
+# (port 54340, data under tmp_check/bench), runs test/bench/bench.py against it and stops it.
+#
+#   bash test/bench/run.sh                 # 15 s per point (about 10 minutes in all)
+#   BENCH_QUICK=1 bash test/bench/run.sh   # 3 s per point and per depth: a smoke test (~3 min)
+#
+# Environment: BENCH_SECONDS (per throughput point, default 15), BENCH_DEPTH_SECONDS (per
+# dispatch-depth point, default 10), BENCH_CLIENTS (default "1 4 8"), BENCH_BATCHES ("1 10"),
+# BENCH_DEPTHS ("1000 100000 1000000"), BENCH_PORT (54340), BENCH_SYNC_COMMIT (on),
+# BENCH_ROUNDS (interleaved rounds per point, default 3), BENCH_SKIP_BUILD=1 (use the
+# extension already installed).
+# The report goes to stdout and test/bench/results/latest.md; raw pgbench output, the scripts
+# and the server log stay under tmp_check/bench/.
+set -euo pipefail
+umask 022
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=test/lib.sh
+source "$ROOT/test/lib.sh"
+
+PORT=${BENCH_PORT:-54340}
+BENCH_DIR=$ROOT/tmp_check/bench
+DATA=$BENCH_DIR/data
+SOCK=$BENCH_DIR/sock
+LOGDIR=$BENCH_DIR/log
+BIN=$PG_LIBDIR/bin
+SERVER_STARTED=0
+
+cleanup() {
+    if [ "$SERVER_STARTED" = 1 ]; then
+        log "Stopping the benchmark server"
+        stop_cluster "$BIN" "$DATA"
+        SERVER_STARTED=0
+    fi
+    if [ "$SOCK" != "$BENCH_DIR/sock" ]; then rm -rf "$SOCK"; fi
+    restore_traverse
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One benchmark at a time per build tree: a second one would wipe the first's server.
+take_lock() {
+    mkdir -p "$BENCH_DIR"
+    exec 8>"$BENCH_DIR/.lock"
+    flock -n 8 || die "another benchmark is using $BENCH_DIR"
+}
+
+build_and_install() {
+    if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+        log "BENCH_SKIP_BUILD=1: using the installed extension"
+        return
+    fi
+    ensure_packages
+    log "Building and installing the extension system-wide"
+    make -s
+    as_root make -s install
+}
+
+start_server() {
+    log "Starting the benchmark server on port $PORT"
+    # A server left behind by an interrupted run would hold the port and the data dir.
+    if [ -f "$DATA/postmaster.pid" ]; then stop_cluster "$BIN" "$DATA"; fi
+    grant_postgres_traverse "$BENCH_DIR"
+    rm -rf "$DATA" "$LOGDIR" "$BENCH_DIR/sock"
+    make_postgres_dir "$DATA" 0700
+    make_postgres_dir "$LOGDIR" 0755
+    # A unix socket path is limited to 107 bytes; a deep checkout gets one in /tmp.
+    if [ ${#SOCK} -gt 80 ]; then
+        SOCK=$(mktemp -d /tmp/orchestrator-bench.XXXXXX)
+    fi
+    make_postgres_dir "$SOCK" 0755
+
+    as_postgres "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --no-locale -E UTF8 \
+        >"$LOGDIR/initdb.log" 2>&1 || { cat "$LOGDIR/initdb.log"; return 1; }
+    as_postgres tee -a "$DATA/postgresql.conf" >/dev/null <<CONF
+
+# Added by test/bench/run.sh
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$SOCK'
+shared_preload_libraries = 'orchestrator'
+shared_buffers = 512MB
+max_connections = 50
+fsync = on
+synchronous_commit = ${BENCH_SYNC_COMMIT:-on}
+# Checkpoints are taken between points (CHECKPOINT), not by WAL volume inside one.
+max_wal_size = 4GB
+log_lock_waits = on
+log_line_prefix = '%m [%p] %q%a '
+CONF
+    SERVER_STARTED=1
+    start_cluster "$BIN" "$DATA" "$LOGDIR/server.log"
+    wait_ready "$BIN" "$SOCK" "$PORT" || { tail -n 50 "$LOGDIR/server.log"; return 1; }
+}
+
+take_lock
+build_and_install
+start_server
+log "Running the benchmark"
+python3 "$ROOT/test/bench/bench.py" --bindir "$BIN" --host "$SOCK" --port "$PORT" \
+    --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" \
+    --report "$ROOT/test/bench/results/latest.md"
