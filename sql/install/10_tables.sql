@@ -104,6 +104,5 @@ CREATE TABLE orchestrator.workflow_orchestration (
 CREATE INDEX workflow_orchestration_lease ON orchestrator.workflow_orchestration (lease_expires_at)
     WHERE status = 'running';
 CREATE INDEX workflow_orchestration_created ON orchestrator.workflow_orchestration (created_at);
-CREATE INDEX workflow_orchestration_finished ON orchestrator.workflow_orchestration (finished_at);
 CREATE INDEX workflow_orchestration_parent ON orchestrator.workflow_orchestration (parent_id)
     WHERE parent_id IS NOT NULL;

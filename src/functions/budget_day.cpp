@@ -2,7 +2,7 @@
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/clock.hpp"
-#include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/spi.hpp"
 
 using namespace orchestrator;
@@ -15,7 +15,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_budget_day_start) {
     GovernanceConfig config;
     {
         SpiConnection spi;
-        config = load_config(when);
+        config = config_at(config_snapshot(), when);
     }
     return TimestampTzGetDatum(to_timestamptz(config.budget_day_start));
 }

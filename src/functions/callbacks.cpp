@@ -4,6 +4,7 @@
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/executions.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -201,7 +202,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
         status = failed.empty() ? "completed" : succeeded.empty() ? "failed" : "partial";
         finish_execution(execution, status, now, cost, result, std::nullopt);
 
-        const std::vector<ApiConfig> apis = load_apis();
+        const std::vector<ApiConfig>& apis = config_snapshot().apis;
         const std::map<std::int32_t, int> actual = read_actual_calls(reported_calls, apis);
         if (reported_calls)
             record_actual_calls_statement.run({int64_param(id), SqlParam{*reported_calls, false}});
@@ -230,7 +231,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
     {
         SpiConnection spi;
         const RunningExecution execution = lock_running_execution(id, now);
-        const std::vector<ApiConfig> apis = load_apis();
+        const ConfigSnapshot& snapshot = config_snapshot();
+        const std::vector<ApiConfig>& apis = snapshot.apis;
         if (api_name && std::none_of(apis.begin(), apis.end(), [&](const ApiConfig& a) {
                 return a.name == *api_name;
             }))
@@ -239,16 +241,16 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
         fail_tasks(execution, execution.task_ids, error, retryable, now);
         finish_execution(execution, "failed", now, cost, std::nullopt, error);
         release_holding(execution, cost, {});
-        const GovernanceConfig config = load_config(now_point);
+        const core::BreakerPolicy& breaker_policy = snapshot.config.breaker;
         const std::string cause = fmt::format("execution {} failed", id);
         if (api_name) {
             if (retry_after)
                 pause_api_statement.run({text_param(*api_name),
                                          timestamptz_param(to_timestamptz(now_point + *retry_after)),
                                          timestamptz_param(now)});
-            record_breaker_failure(config.breaker, "api", std::string(*api_name), now_point, cause);
+            record_breaker_failure(breaker_policy, "api", std::string(*api_name), now_point, cause);
         } else {
-            record_breaker_failure(config.breaker, "workflow_type", execution.workflow_type,
+            record_breaker_failure(breaker_policy, "workflow_type", execution.workflow_type,
                                    now_point, cause);
         }
     }

@@ -20,6 +20,7 @@
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -37,24 +38,6 @@ namespace {
 
 constexpr int max_worker_id_bytes = 200;
 constexpr int max_executions_per_call = 1000;
-
-Statement types_statement(
-    "SELECT w.id, w.name, w.weight, coalesce(w.weight_outside_hours, w.weight), w.batch_min,"
-    "       w.batch_max, w.max_concurrent, w.lease_timeout, w.webhook_url, w.n8n_workflow_id,"
-    "       w.db_connections, w.memory_mb, (w.estimated_cost_usd * 1000000)::bigint,"
-    "       (w.daily_budget_usd * 1000000)::bigint,"
-    "       CASE WHEN w.budget_raise_day = $2 THEN (w.budget_raise_usd * 1000000)::bigint"
-    "            ELSE 0 END,"
-    "       w.concurrency_key_limit"
-    "  FROM orchestrator.workflow_type w"
-    " WHERE NOT w.paused AND ($1::text[] IS NULL OR w.name = ANY ($1))"
-    " ORDER BY w.id",
-    {TEXTARRAYOID, TIMESTAMPTZOID});
-
-Statement needs_statement(
-    "SELECT n.workflow_type_id, a.id, a.name, n.calls_per_task"
-    "  FROM orchestrator.workflow_type_api n JOIN orchestrator.api a ON a.id = n.api_id",
-    {});
 
 Statement heads_statement(
     "SELECT l.type_id, l.priority, h.ready_at"
@@ -129,56 +112,46 @@ Statement dispatch_statement(
      INT8OID, JSONBOID, INT4OID, INT4OID});
 
 struct WorkflowType {
-    TypeRules rules;
-    int weight_inside = 1;
-    int weight_outside = 1;
-    int key_limit = 1;
-    core::Duration lease_timeout{};
-    Datum webhook_url = 0, n8n_workflow_id = 0;
-    bool webhook_url_null = true, n8n_workflow_id_null = true;
+    const TypeConfig* config = nullptr;
+    TypeRules rules; // with today's budget raise
     std::vector<std::int32_t> ready_levels; // priorities with a ready head
     TimestampTz oldest_ready = 0;
 };
 
-std::vector<WorkflowType> load_types(SqlParam filter, const GovernanceConfig& config) {
-    Rows rows = types_statement.run(
-        {filter, timestamptz_param(to_timestamptz(config.budget_day_start))}, true);
+// The types that may be dispatched now: not paused, and named by the filter when there is one.
+std::vector<WorkflowType> dispatchable_types(const ConfigSnapshot& snapshot,
+                                             const std::optional<std::vector<std::string>>& filter,
+                                             core::TimePoint day_start) {
     std::vector<WorkflowType> types;
-    for (std::uint64_t i = 0; i < rows.size(); ++i) {
-        WorkflowType t;
-        t.rules.id = rows.get_int32(i, 1);
-        t.rules.name = rows.get_text(i, 2);
-        t.weight_inside = rows.get_int32(i, 3);
-        t.weight_outside = rows.get_int32(i, 4);
-        t.rules.batch_min = rows.get_int32(i, 5);
-        t.rules.batch_max = rows.get_int32(i, 6);
-        if (!rows.is_null(i, 7))
-            t.rules.max_concurrent = rows.get_int32(i, 7);
-        t.lease_timeout = from_interval(*DatumGetIntervalP(rows.datum(i, 8)));
-        t.webhook_url_null = rows.is_null(i, 9);
-        t.webhook_url = rows.datum(i, 9);
-        t.n8n_workflow_id_null = rows.is_null(i, 10);
-        t.n8n_workflow_id = rows.datum(i, 10);
-        t.rules.db_connections = rows.get_int32(i, 11);
-        t.rules.memory_mb = rows.get_int32(i, 12);
-        t.rules.cost_per_task = rows.get_int64(i, 13);
-        if (!rows.is_null(i, 14))
-            t.rules.daily_budget = rows.get_int64(i, 14);
-        t.rules.budget_raise = rows.get_int64(i, 15);
-        t.key_limit = rows.get_int32(i, 16);
-        types.push_back(std::move(t));
-    }
-    if (types.empty())
-        return types;
-    Rows needs = needs_statement.run({}, true);
-    for (std::uint64_t i = 0; i < needs.size(); ++i) {
-        const std::int32_t type_id = needs.get_int32(i, 1);
-        for (WorkflowType& t : types)
-            if (t.rules.id == type_id)
-                t.rules.apis.push_back(
-                    {needs.get_int32(i, 2), needs.get_text(i, 3), needs.get_int32(i, 4)});
+    for (const TypeConfig& t : snapshot.types) {
+        if (t.paused ||
+            (filter && std::find(filter->begin(), filter->end(), t.rules.name) == filter->end()))
+            continue;
+        WorkflowType w;
+        w.config = &t;
+        w.rules = t.rules;
+        w.rules.budget_raise = type_raise_at(t, day_start);
+        types.push_back(std::move(w));
     }
     return types;
+}
+
+std::optional<std::vector<std::string>> read_filter(FunctionCallInfo fcinfo, int n) {
+    if (fcinfo->args[n].isnull)
+        return std::nullopt;
+    const Datum raw = fcinfo->args[n].value;
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([raw, &elements, &nulls, &count] {
+        deconstruct_array(DatumGetArrayTypeP(raw), TEXTOID, -1, false, 'i', &elements, &nulls,
+                          &count);
+    });
+    std::vector<std::string> names;
+    for (int i = 0; i < count; ++i)
+        if (!nulls[i])
+            names.emplace_back(text_of(elements[i]));
+    return names;
 }
 
 void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
@@ -295,7 +268,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     const std::string worker(args.required_text(0, "worker_id", max_worker_id_bytes));
     const int max_executions =
         args.int32_in_range(1, "max_executions", 1, max_executions_per_call);
-    const SqlParam filter = args.is_null(2) ? null_param() : SqlParam{fcinfo->args[2].value, false};
+    const std::optional<std::vector<std::string>> filter = read_filter(fcinfo, 2);
     const core::TimePoint now_point = server_clock().now();
     const TimestampTz now = to_timestamptz(now_point);
     const core::PriorityPolicy priority_policy;
@@ -304,8 +277,10 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     pg_call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
 
     SpiConnection spi;
-    const GovernanceConfig config = load_config(now_point);
-    std::vector<WorkflowType> types = load_types(filter, config);
+    const ConfigSnapshot& snapshot = config_snapshot();
+    const GovernanceConfig config = config_at(snapshot, now_point);
+    std::vector<WorkflowType> types =
+        dispatchable_types(snapshot, filter, config.budget_day_start);
     if (types.empty())
         return Datum(0);
     load_heads(types, now);
@@ -313,9 +288,9 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
                     [](const WorkflowType& t) { return t.ready_levels.empty(); }))
         return Datum(0);
 
-    const std::vector<ApiConfig> apis = load_apis();
+    const std::vector<ApiConfig>& apis = snapshot.apis;
     Governance governance(config, apis, now_point);
-    Breakers breakers(config.breaker, now_point);
+    Breakers breakers(config.breaker, now_point, snapshot.breakers);
     const bool business_hours =
         core::within_business_hours(config.business_hours, now_point, utc_offset_of(config.time_zone));
 
@@ -326,7 +301,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             continue;
         contenders.push_back(
             {t.rules.id,
-             static_cast<double>(core::weight_now(t.weight_inside, t.weight_outside, business_hours)),
+             static_cast<double>(core::weight_now(t.config->weight_inside,
+                                                  t.config->weight_outside, business_hours)),
              governance.pass_of(t.rules.id),
              core::is_starving(priority_policy, now_point - from_timestamptz(t.oldest_ready))});
         contender_types.push_back(&t);
@@ -365,7 +341,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
                                             [&](const ClaimedTask& t) {
                                                 return t.candidate.task_id == c.task_id;
                                             }));
-        std::vector<ClaimedTask> best = within_key_limits(std::move(ordered), type.key_limit);
+        std::vector<ClaimedTask> best = within_key_limits(std::move(ordered), type.config->key_limit);
         const bool any_starving = std::any_of(best.begin(), best.end(), [&](const ClaimedTask& t) {
             return core::is_starving(priority_policy, now_point - t.candidate.ready_at);
         });
@@ -387,7 +363,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
                                                                 : grant.limited_by;
         const char* tier =
             reservation.plan.tier == core::ModelTier::economy ? "economy" : "standard";
-        const TimestampTz lease = to_timestamptz(now_point + type.lease_timeout);
+        const TimestampTz lease = to_timestamptz(now_point + type.config->lease_timeout);
 
         Rows row = dispatch_statement.run(
             {text_param(type.rules.name), text_param(worker), int64_array_param(task_ids),
@@ -410,10 +386,12 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         out.values[5] = TimestampTzGetDatum(lease);
         out.values[6] = text_param(tier).value;
         out.values[7] = text_param(limited_by).value;
-        out.values[8] = type.webhook_url;
-        out.nulls[8] = type.webhook_url_null;
-        out.values[9] = type.n8n_workflow_id;
-        out.nulls[9] = type.n8n_workflow_id_null;
+        out.nulls[8] = !type.config->webhook_url;
+        if (type.config->webhook_url)
+            out.values[8] = text_param(*type.config->webhook_url).value;
+        out.nulls[9] = !type.config->n8n_workflow_id;
+        if (type.config->n8n_workflow_id)
+            out.values[9] = text_param(*type.config->n8n_workflow_id).value;
         out.values[10] = Int64GetDatum(*pass_id);
         pg_call([result_info, &out] {
             tuplestore_putvalues(result_info->setResult, result_info->setDesc, out.values,

@@ -4,6 +4,7 @@
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/executions.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -41,13 +42,13 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
     }
     if (expired.empty())
         return Int32GetDatum(0);
-    const GovernanceConfig config = load_config(now_point);
+    const core::BreakerPolicy breaker_policy = config_snapshot().config.breaker;
     for (RunningExecution& e : expired) {
         load_holding(e);
         fail_tasks(e, e.task_ids, "lease expired", true, now);
         finish_execution(e, "expired", now, std::nullopt, std::nullopt, "lease expired");
         release_holding(e, std::nullopt, {});
-        record_breaker_failure(config.breaker, "workflow_type", e.workflow_type, now_point,
+        record_breaker_failure(breaker_policy, "workflow_type", e.workflow_type, now_point,
                                "execution " + std::to_string(e.id) + " expired");
     }
     return Int32GetDatum(static_cast<int>(expired.size()));

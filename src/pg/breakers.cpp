@@ -66,9 +66,9 @@ core::BreakerState state_of(const std::string& s) {
 
 } // namespace
 
-Breakers::Breakers(const core::BreakerPolicy& policy, core::TimePoint now)
-    : policy_(policy), now_(now) {
+std::vector<BreakerRow> load_open_breakers() {
     Rows rows = open_breakers_statement.run({}, true);
+    std::vector<BreakerRow> breakers;
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         BreakerRow row;
         row.kind = rows.get_text(i, 1);
@@ -76,12 +76,19 @@ Breakers::Breakers(const core::BreakerPolicy& policy, core::TimePoint now)
         row.breaker.state = state_of(rows.get_text(i, 3));
         row.breaker.consecutive_failures = rows.get_int32(i, 4);
         row.breaker.opened_at_us =
-            rows.is_null(i, 5) ? 0 : from_timestamptz(rows.get_timestamptz(i, 5)).time_since_epoch().count();
+            rows.is_null(i, 5)
+                ? 0
+                : from_timestamptz(rows.get_timestamptz(i, 5)).time_since_epoch().count();
         row.trial_taken = rows.get_bool(i, 6);
         row.breaker.trial_in_flight = row.trial_taken;
-        rows_.push_back(std::move(row));
+        breakers.push_back(std::move(row));
     }
+    return breakers;
 }
+
+Breakers::Breakers(const core::BreakerPolicy& policy, core::TimePoint now,
+                   std::vector<BreakerRow> open_breakers)
+    : policy_(policy), now_(now), rows_(std::move(open_breakers)) {}
 
 bool Breakers::allows(const std::string& kind, const std::string& name) {
     auto it = std::find_if(rows_.begin(), rows_.end(), [&](const BreakerRow& r) {

@@ -241,6 +241,8 @@ Statement spent_statement(
     "  FROM orchestrator.workflow_orchestration e"
     "  JOIN orchestrator.workflow_type w ON w.name = e.workflow_type"
     " WHERE e.finished_at >= $1 AND e.status <> 'running' AND e.cost_usd IS NOT NULL"
+    // Executions finishing today started at most a day (the longest lease) before.
+    "   AND e.created_at >= $1 - interval '1 day'"
     " GROUP BY w.id",
     {TIMESTAMPTZOID});
 
@@ -431,8 +433,11 @@ Reservation Governance::reserve(const TypeRules& rules, bool type_breaker_allows
             if (api == nullptr)
                 continue;
             ApiCounters& a = api_counters(c, need.api_id);
-            if (api->paused_until != 0)
-                core::pause_api(a.usage, from_timestamptz(api->paused_until));
+            // The table holds the pause (a 429's retry-after, lifted by resume_api).
+            a.usage.paused_until_us =
+                api->paused_until != 0
+                    ? from_timestamptz(api->paused_until).time_since_epoch().count()
+                    : 0;
             auto allow = api_breakers_allow.find(need.api_id);
             demand.apis.push_back({need.api_name, need.calls_per_task,
                                    core::calls_available(api->limit, a.usage, now_),

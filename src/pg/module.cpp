@@ -1,6 +1,7 @@
 // The library's entry point: defines the settings. Nothing heavy runs here: under
 // shared_preload_libraries this runs in the postmaster before it forks.
 #include "orchestrator/pg/postgres.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/settings.hpp"
 
@@ -10,7 +11,9 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 void _PG_init(void) {
     orchestrator::pg::settings::define();
-    if (process_shared_preload_libraries_in_progress)
+    if (process_shared_preload_libraries_in_progress) {
         orchestrator::pg::request_governance_memory();
+        orchestrator::pg::request_config_version_memory();
+    }
 }
 }

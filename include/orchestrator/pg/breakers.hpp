@@ -17,10 +17,13 @@ struct BreakerRow {
     bool trial_taken = false;
 };
 
+// The breakers that are not closed.
+std::vector<BreakerRow> load_open_breakers();
+
 class Breakers {
 public:
-    // Reads the breakers that are not closed.
-    Breakers(const core::BreakerPolicy& policy, core::TimePoint now);
+    Breakers(const core::BreakerPolicy& policy, core::TimePoint now,
+             std::vector<BreakerRow> open_breakers);
 
     // Whether work needing this breaker may go now. An open breaker past its cooldown, or a
     // half-open one without a trial, lets through the dispatcher that locks its row first.

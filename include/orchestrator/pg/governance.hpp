@@ -64,10 +64,6 @@ struct TypeRules {
     std::vector<ApiNeed> apis;
 };
 
-// Reads the settings (a raise of the budget counts on the day it was made) and the APIs (SPI).
-GovernanceConfig load_config(core::TimePoint now);
-std::vector<ApiConfig> load_apis();
-
 // What one execution holds: reserved at dispatch, released by its callback or expiry.
 struct Holding {
     std::int32_t type_id = 0;

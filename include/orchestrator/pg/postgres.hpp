@@ -10,6 +10,8 @@ extern "C" {
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "access/xact.h"
+#include "commands/trigger.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"

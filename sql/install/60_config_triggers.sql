@@ -1,0 +1,14 @@
+-- Backends cache the configuration; any change to it tells them to reload (at commit).
+CREATE FUNCTION orchestrator._config_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'orchestrator_config_changed';
+
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON orchestrator.config FOR EACH STATEMENT EXECUTE FUNCTION orchestrator._config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON orchestrator.workflow_type FOR EACH STATEMENT EXECUTE FUNCTION orchestrator._config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON orchestrator.api FOR EACH STATEMENT EXECUTE FUNCTION orchestrator._config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON orchestrator.workflow_type_api FOR EACH STATEMENT EXECUTE FUNCTION orchestrator._config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON orchestrator.breaker FOR EACH STATEMENT EXECUTE FUNCTION orchestrator._config_changed();
