@@ -37,8 +37,9 @@ CREATE TABLE orchestrator.task (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workflow_type_id integer NOT NULL,
     priority smallint NOT NULL CHECK (priority BETWEEN 1 AND 10),
-    state text NOT NULL
-        CHECK (state IN ('queued', 'running', 'succeeded', 'dead_letter', 'cancelled', 'discarded')),
+    -- queued, running, succeeded, dead_letter, cancelled or discarded: set only by the
+    -- orchestrator's functions (no CHECK: it would cost every dispatch and callback).
+    state text NOT NULL,
     payload jsonb NOT NULL,
     idempotency_key text,
     concurrency_key text,
@@ -72,6 +73,8 @@ CREATE UNIQUE INDEX task_singleton ON orchestrator.task (workflow_type_id, concu
     WHERE state = 'queued' AND singleton;
 CREATE INDEX task_running_key ON orchestrator.task (concurrency_key)
     WHERE state = 'running' AND concurrency_key IS NOT NULL;
+CREATE INDEX task_queued_key ON orchestrator.task (workflow_type_id, concurrency_key)
+    WHERE state = 'queued' AND concurrency_key IS NOT NULL;
 CREATE INDEX task_dead_letter ON orchestrator.task (finished_at) WHERE state = 'dead_letter';
 
 -- Executions: one row per sub-workflow run, plus one row (workflow_type 'orchestrator') per
@@ -81,8 +84,8 @@ CREATE TABLE orchestrator.workflow_orchestration (
     parent_id bigint,
     workflow_type text NOT NULL,
     worker_id text,
-    status text NOT NULL
-        CHECK (status IN ('running', 'completed', 'partial', 'failed', 'expired')),
+    -- running, completed, partial, failed or expired (set only by the orchestrator's functions)
+    status text NOT NULL,
     task_ids bigint[] NOT NULL DEFAULT '{}',
     batch_size integer NOT NULL DEFAULT 0,
     model_tier text,

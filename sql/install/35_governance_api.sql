@@ -35,6 +35,7 @@ CREATE FUNCTION orchestrator.register_api(name text, calls_per_minute integer,
 DECLARE
     a orchestrator.api;
 BEGIN
+    PERFORM orchestrator._require(name, 'name');
     a.name := name; a.calls_per_minute := calls_per_minute;
     a.burst := coalesce(burst, calls_per_minute);
     PERFORM orchestrator._check_api(a);

@@ -16,16 +16,21 @@ double score(const PriorityPolicy& policy, int priority, Duration waited) {
     return s;
 }
 
+bool ranks_before(const Candidate& a, const Candidate& b, TimePoint now,
+                  const PriorityPolicy& policy) {
+    const double sa = score(policy, a.priority, now - a.ready_at);
+    const double sb = score(policy, b.priority, now - b.ready_at);
+    if (sa != sb)
+        return sa > sb;
+    if (a.ready_at != b.ready_at)
+        return a.ready_at < b.ready_at;
+    return a.task_id < b.task_id;
+}
+
 void sort_best_first(std::vector<Candidate>& candidates, TimePoint now,
                      const PriorityPolicy& policy) {
     std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
-        const double sa = score(policy, a.priority, now - a.ready_at);
-        const double sb = score(policy, b.priority, now - b.ready_at);
-        if (sa != sb)
-            return sa > sb;
-        if (a.ready_at != b.ready_at)
-            return a.ready_at < b.ready_at;
-        return a.task_id < b.task_id;
+        return ranks_before(a, b, now, policy);
     });
 }
 

@@ -200,14 +200,16 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
         for (const TaskFailure& f : failed)
             fail_tasks(execution, {f.task_id}, f.error, f.retryable, now);
         status = failed.empty() ? "completed" : succeeded.empty() ? "failed" : "partial";
-        finish_execution(execution, status, now, cost, result, std::nullopt);
+        finish_execution(execution, status, now, cost, UnreportedCost::reserved, result,
+                         std::nullopt);
 
         const std::vector<ApiConfig>& apis = config_snapshot().apis;
         const std::map<std::int32_t, int> actual = read_actual_calls(reported_calls, apis);
         if (reported_calls)
             record_actual_calls_statement.run({int64_param(id), SqlParam{*reported_calls, false}});
-        release_holding(execution, cost, actual);
-        record_breaker_successes(execution.workflow_type, apis_used(execution, actual, apis),
+        release_holding(execution, cost, UnreportedCost::reserved, actual);
+        record_breaker_successes(config_snapshot().breakers, execution.workflow_type,
+                                 apis_used(execution, actual, apis),
                                  now_point, fmt::format("execution {} completed", id));
     }
     return pg_call([status] { return CStringGetTextDatum(status); });
@@ -239,8 +241,9 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
             throw core::Error(sqlstate::no_data_found,
                               fmt::format("API \"{}\" does not exist", *api_name));
         fail_tasks(execution, execution.task_ids, error, retryable, now);
-        finish_execution(execution, "failed", now, cost, std::nullopt, error);
-        release_holding(execution, cost, {});
+        finish_execution(execution, "failed", now, cost, UnreportedCost::nothing, std::nullopt,
+                         error);
+        release_holding(execution, cost, UnreportedCost::nothing, {});
         const core::BreakerPolicy& breaker_policy = snapshot.config.breaker;
         const std::string cause = fmt::format("execution {} failed", id);
         if (api_name) {

@@ -178,8 +178,9 @@ struct ClaimedTask {
 
 // Claims up to `limit` fresh tasks per level. Stale tasks found on the way (waited longer than
 // their maximum queue wait) go to the dead-letter queue and the claim reads further.
+// `more` tells whether a level had `limit` tasks to give, so reading further may find more.
 std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int limit,
-                               TimestampTz now) {
+                               TimestampTz now, bool& more) {
     std::vector<std::int32_t> levels;
     for (std::int32_t p : type.ready_levels)
         if (p >= min_priority)
@@ -190,8 +191,10 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
                                          timestamptz_param(now), int32_param(limit),
                                          int64_param(type.rules.cost_per_task)});
         std::vector<std::int64_t> stale;
+        std::map<int, int> per_level;
         for (std::uint64_t i = 0; i < rows.size(); ++i) {
             const std::int64_t id = rows.get_int64(i, 1);
+            more = more || ++per_level[DatumGetInt16(rows.datum(i, 2))] == limit;
             if (!rows.is_null(i, 4) && rows.get_timestamptz(i, 4) < now) {
                 stale.push_back(id);
                 continue;
@@ -205,6 +208,7 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
             break;
         dead_letter_stale_statement.run({int64_array_param(stale), timestamptz_param(now)});
         fresh.clear(); // read again: the levels' next tasks are now within reach
+        more = false;
     }
     return fresh;
 }
@@ -233,6 +237,25 @@ std::vector<ClaimedTask> within_key_limits(std::vector<ClaimedTask> tasks, int k
         }
     }
     return kept;
+}
+
+// The best tasks this execution may take, up to `wanted`, best first. Tasks held back by a full
+// concurrency key make the claim read further down the levels (a few times at most).
+std::vector<ClaimedTask> best_claimable(const WorkflowType& type, int min_priority, int wanted,
+                                        TimestampTz now, core::TimePoint now_point,
+                                        const core::PriorityPolicy& policy) {
+    int limit = wanted;
+    for (int round = 0;; ++round) {
+        bool more = false;
+        std::vector<ClaimedTask> claimed = claim(type, min_priority, limit, now, more);
+        std::sort(claimed.begin(), claimed.end(), [&](const ClaimedTask& a, const ClaimedTask& b) {
+            return core::ranks_before(a.candidate, b.candidate, now_point, policy);
+        });
+        std::vector<ClaimedTask> kept = within_key_limits(std::move(claimed), type.config->key_limit);
+        if (static_cast<int>(kept.size()) >= wanted || !more || round == 3)
+            return kept;
+        limit *= 4;
+    }
 }
 
 std::string api_calls_json(const Holding& holding, const std::vector<ApiConfig>& apis) {
@@ -289,7 +312,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         return Datum(0);
 
     const std::vector<ApiConfig>& apis = snapshot.apis;
-    Governance governance(config, apis, now_point);
+    Governance governance(snapshot.instance, config, apis, now_point);
     Breakers breakers(config.breaker, now_point, snapshot.breakers);
     const bool business_hours =
         core::within_business_hours(config.business_hours, now_point, utc_offset_of(config.time_zone));
@@ -329,19 +352,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             continue;
         }
 
-        const std::vector<ClaimedTask> claimed =
-            claim(type, reservation.plan.min_priority, grant.max_tasks, now);
-        std::vector<core::Candidate> candidates;
-        for (const ClaimedTask& t : claimed)
-            candidates.push_back(t.candidate);
-        core::sort_best_first(candidates, now_point, priority_policy);
-        std::vector<ClaimedTask> ordered;
-        for (const core::Candidate& c : candidates)
-            ordered.push_back(*std::find_if(claimed.begin(), claimed.end(),
-                                            [&](const ClaimedTask& t) {
-                                                return t.candidate.task_id == c.task_id;
-                                            }));
-        std::vector<ClaimedTask> best = within_key_limits(std::move(ordered), type.config->key_limit);
+        const std::vector<ClaimedTask> best = best_claimable(
+            type, reservation.plan.min_priority, grant.max_tasks, now, now_point, priority_policy);
         const bool any_starving = std::any_of(best.begin(), best.end(), [&](const ClaimedTask& t) {
             return core::is_starving(priority_policy, now_point - t.candidate.ready_at);
         });

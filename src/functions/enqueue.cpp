@@ -36,6 +36,10 @@ Statement enqueue_statement(
     "        $5 + coalesce($7, w.max_queue_wait), $8, $9, $10,"
     "        $10 IS NOT NULL AND w.duplicate_key_policy = 'drop'"
     "   FROM orchestrator.workflow_type w WHERE w.name = $1"
+    // A type that drops duplicates: also those queued before it started to.
+    "    AND NOT ($10 IS NOT NULL AND w.duplicate_key_policy = 'drop' AND EXISTS ("
+    "         SELECT 1 FROM orchestrator.task q WHERE q.workflow_type_id = w.id"
+    "            AND q.concurrency_key = $10 AND q.state = 'queued'))"
     " ON CONFLICT DO NOTHING"
     " RETURNING t.id",
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
@@ -44,7 +48,8 @@ Statement enqueue_statement(
 Statement queued_duplicate_statement(
     "SELECT t.id FROM orchestrator.task t"
     "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
-    " WHERE w.name = $1 AND t.concurrency_key = $2 AND t.state = 'queued' AND t.singleton",
+    " WHERE w.name = $1 AND t.concurrency_key = $2 AND t.state = 'queued'"
+    " ORDER BY t.id LIMIT 1",
     {TEXTOID, TEXTOID});
 
 Statement enqueue_batch_statement(

@@ -14,7 +14,7 @@ using namespace orchestrator::pg;
 namespace {
 // SKIP LOCKED: an execution whose callback holds the row wins; its callback decides.
 Statement expired_statement(
-    "SELECT e.id, e.worker_id, e.workflow_type, e.task_ids, e.started_at"
+    "SELECT " EXECUTION_COLUMNS
     "  FROM orchestrator.workflow_orchestration e"
     " WHERE e.status = 'running' AND e.lease_expires_at < $1"
     " ORDER BY e.lease_expires_at LIMIT $2"
@@ -31,23 +31,16 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
     SpiConnection spi;
     Rows rows = expired_statement.run({timestamptz_param(now), int32_param(limit)});
     std::vector<RunningExecution> expired;
-    for (std::uint64_t i = 0; i < rows.size(); ++i) {
-        RunningExecution e;
-        e.id = rows.get_int64(i, 1);
-        e.worker_id = rows.get_text(i, 2);
-        e.workflow_type = rows.get_text(i, 3);
-        e.task_ids = rows.get_int64_array(i, 4);
-        e.started_at = rows.get_timestamptz(i, 5);
-        expired.push_back(std::move(e));
-    }
+    for (std::uint64_t i = 0; i < rows.size(); ++i)
+        expired.push_back(read_execution(rows, i, 1));
     if (expired.empty())
         return Int32GetDatum(0);
     const core::BreakerPolicy breaker_policy = config_snapshot().config.breaker;
     for (RunningExecution& e : expired) {
-        load_holding(e);
         fail_tasks(e, e.task_ids, "lease expired", true, now);
-        finish_execution(e, "expired", now, std::nullopt, std::nullopt, "lease expired");
-        release_holding(e, std::nullopt, {});
+        finish_execution(e, "expired", now, std::nullopt, UnreportedCost::nothing, std::nullopt,
+                         "lease expired");
+        release_holding(e, std::nullopt, UnreportedCost::nothing, {});
         record_breaker_failure(breaker_policy, "workflow_type", e.workflow_type, now_point,
                                "execution " + std::to_string(e.id) + " expired");
     }

@@ -9,9 +9,9 @@ namespace orchestrator::pg {
 
 namespace {
 
-Statement open_breakers_statement(
+Statement breakers_statement(
     "SELECT kind, name, state, consecutive_failures, opened_at, trial_execution_id IS NOT NULL"
-    "  FROM orchestrator.breaker WHERE state <> 'closed'",
+    "  FROM orchestrator.breaker",
     {});
 
 Statement try_trial_statement(
@@ -51,11 +51,6 @@ Statement breaker_event_statement(
     " VALUES ($1, $2, $3, $4, $5, $6)",
     {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
 
-Statement tracked_breakers_statement(
-    "SELECT kind, name FROM orchestrator.breaker"
-    " WHERE (kind = 'workflow_type' AND name = $1) OR (kind = 'api' AND name = ANY ($2))",
-    {TEXTOID, TEXTARRAYOID});
-
 core::BreakerState state_of(const std::string& s) {
     if (s == "open")
         return core::BreakerState::open;
@@ -66,8 +61,8 @@ core::BreakerState state_of(const std::string& s) {
 
 } // namespace
 
-std::vector<BreakerRow> load_open_breakers() {
-    Rows rows = open_breakers_statement.run({}, true);
+std::vector<BreakerRow> load_breakers() {
+    Rows rows = breakers_statement.run({}, true);
     std::vector<BreakerRow> breakers;
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         BreakerRow row;
@@ -162,17 +157,15 @@ void record_breaker_failure(const core::BreakerPolicy& policy, const std::string
     record_outcome(policy, kind, name, false, now, cause);
 }
 
-void record_breaker_successes(const std::string& workflow_type,
+void record_breaker_successes(const std::vector<BreakerRow>& breakers,
+                              const std::string& workflow_type,
                               const std::vector<std::string>& apis, core::TimePoint now,
                               const std::string& cause) {
-    std::vector<const char*> names;
-    for (const std::string& a : apis)
-        names.push_back(a.c_str());
-    Rows rows = tracked_breakers_statement.run({text_param(workflow_type), text_array_param(names)},
-                                               true);
     std::vector<std::pair<std::string, std::string>> tracked;
-    for (std::uint64_t i = 0; i < rows.size(); ++i)
-        tracked.emplace_back(rows.get_text(i, 1), rows.get_text(i, 2));
+    for (const BreakerRow& b : breakers)
+        if ((b.kind == "workflow_type" && b.name == workflow_type) ||
+            (b.kind == "api" && std::find(apis.begin(), apis.end(), b.name) != apis.end()))
+            tracked.emplace_back(b.kind, b.name);
     const core::BreakerPolicy success_needs_no_policy;
     for (const auto& [kind, name] : tracked)
         record_outcome(success_needs_no_policy, kind, name, true, now, cause);

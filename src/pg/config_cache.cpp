@@ -124,7 +124,7 @@ void load(ConfigSnapshot& s) {
         api.paused_until = a.is_null(i, 5) ? 0 : a.get_timestamptz(i, 5);
         s.apis.push_back(std::move(api));
     }
-    s.breakers = load_open_breakers();
+    s.breakers = load_breakers();
 }
 
 void on_transaction_end(XactEvent event, void*) {
@@ -169,20 +169,19 @@ const ConfigSnapshot& config_snapshot() {
     register_transaction_callback();
     // An extension dropped and created again has new tables: the version cannot tell, the
     // table's oid can.
-    static Oid cached_table = InvalidOid;
     const Oid table = pg_call([] {
         return get_relname_relid("config", get_namespace_oid("orchestrator", false));
     });
     const std::uint64_t version =
         shared_version != nullptr ? pg_atomic_read_u64(shared_version) : 0;
     const bool usable = cache_valid && shared_version != nullptr && version == cached_version &&
-                        table == cached_table && !changed_in_this_transaction;
+                        table == cache.instance && !changed_in_this_transaction;
     if (!usable) {
         cache_valid = false;
         load(cache);
         cache_valid = true;
         cached_version = version;
-        cached_table = table;
+        cache.instance = table;
     }
     return cache;
 }

@@ -3,6 +3,7 @@
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/core/retry.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -15,37 +16,20 @@ namespace sqlstate = core::sqlstate;
 namespace {
 
 Statement lock_execution_statement(
-    "SELECT e.status, e.lease_expires_at, e.worker_id, e.workflow_type, e.task_ids, e.started_at"
+    "SELECT e.status, e.lease_expires_at, " EXECUTION_COLUMNS
     "  FROM orchestrator.workflow_orchestration e"
     " WHERE e.id = $1 AND e.workflow_type <> 'orchestrator'"
     "   FOR UPDATE OF e",
     {INT8OID});
 
-Statement holding_statement(
-    "SELECT coalesce(w.id, 0), coalesce((e.reserved_cost_usd * 1000000)::bigint, 0),"
-    "       coalesce(e.db_connections, 0), coalesce(e.memory_mb, 0), e.created_at"
-    "  FROM orchestrator.workflow_orchestration e"
-    "  LEFT JOIN orchestrator.workflow_type w ON w.name = e.workflow_type"
-    " WHERE e.id = $1",
-    {INT8OID});
-
-Statement api_use_statement(
-    "SELECT a.id, a.name, j.value::integer"
-    "  FROM orchestrator.workflow_orchestration e"
-    " CROSS JOIN jsonb_each_text(e.api_calls) j"
-    "  JOIN orchestrator.api a ON a.name = j.key"
-    " WHERE e.id = $1",
-    {INT8OID});
-
-Statement numeric_micro_statement("SELECT ($1 * 1000000)::bigint", {NUMERICOID});
-
 Statement finish_execution_statement(
     "UPDATE orchestrator.workflow_orchestration"
     "   SET status = $2, finished_at = $3,"
     "       duration_ms = ((extract(epoch FROM $3) - extract(epoch FROM started_at)) * 1000)::bigint,"
-    "       cost_usd = $4, result = $5, error = $6"
+    "       cost_usd = CASE WHEN $7 THEN coalesce($4, reserved_cost_usd) ELSE $4 END,"
+    "       result = $5, error = $6"
     " WHERE id = $1",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID});
+    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID, BOOLOID});
 
 Statement failing_tasks_statement(
     "SELECT t.id, t.attempts, w.max_attempts"
@@ -70,7 +54,56 @@ std::string format_time(TimestampTz t) {
     return pg_call([t] { return timestamptz_to_str(t); });
 }
 
+// The API calls recorded for an execution ({"gemini": 3}), by the configured APIs.
+void read_api_calls(Datum api_calls, RunningExecution& e) {
+    const std::vector<ApiConfig>& apis = config_snapshot().apis;
+    std::vector<std::pair<std::string, int>> calls;
+    pg_call([api_calls, &calls] {
+        Jsonb* json = DatumGetJsonbP(api_calls);
+        JsonbIterator* it = JsonbIteratorInit(&json->root);
+        JsonbValue v;
+        JsonbIteratorToken token;
+        char key[64];
+        while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+            if (token == WJB_KEY) {
+                const int n = std::min<int>(v.val.string.len, sizeof key - 1);
+                memcpy(key, v.val.string.val, n);
+                key[n] = '\0';
+            } else if (token == WJB_VALUE && v.type == jbvNumeric) {
+                calls.emplace_back(key, DatumGetInt32(DirectFunctionCall1(
+                                            numeric_int4, NumericGetDatum(v.val.numeric))));
+            }
+        }
+    });
+    for (const auto& [name, n] : calls)
+        for (const ApiConfig& a : apis)
+            if (a.name == name) {
+                e.apis.push_back({a.id, a.name, n});
+                e.holding.api_calls.emplace_back(a.id, n);
+            }
+}
+
 } // namespace
+
+RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first) {
+    RunningExecution e;
+    e.id = rows.get_int64(row, first);
+    e.worker_id = rows.get_text(row, first + 1);
+    e.workflow_type = rows.get_text(row, first + 2);
+    e.task_ids = rows.get_int64_array(row, first + 3);
+    e.started_at = rows.get_timestamptz(row, first + 4);
+    Holding& h = e.holding;
+    for (const TypeConfig& t : config_snapshot().types)
+        if (t.rules.name == e.workflow_type)
+            h.type_id = t.rules.id;
+    h.reserved_cost = rows.get_int64(row, first + 5);
+    h.db_connections = rows.get_int32(row, first + 6);
+    h.memory_mb = rows.get_int32(row, first + 7);
+    h.taken_at = from_timestamptz(rows.get_timestamptz(row, first + 8));
+    if (!rows.is_null(row, first + 9))
+        read_api_calls(rows.datum(row, first + 9), e);
+    return e;
+}
 
 RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now) {
     Rows rows = lock_execution_statement.run({int64_param(execution_id)}, false, 1);
@@ -94,47 +127,33 @@ RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz n
                           fmt::format("Its lease ended at {}; this callback changes nothing.",
                                       format_time(lease)),
                           "Call heartbeat_execution before the lease ends to keep it.");
-    RunningExecution e;
-    e.id = execution_id;
-    e.worker_id = rows.get_text(0, 3);
-    e.workflow_type = rows.get_text(0, 4);
-    e.task_ids = rows.get_int64_array(0, 5);
-    e.started_at = rows.get_timestamptz(0, 6);
-    load_holding(e);
-    return e;
-}
-
-void load_holding(RunningExecution& execution) {
-    Rows rows = holding_statement.run({int64_param(execution.id)}, true);
-    Holding& h = execution.holding;
-    h.type_id = rows.get_int32(0, 1);
-    h.reserved_cost = rows.get_int64(0, 2);
-    h.db_connections = rows.get_int32(0, 3);
-    h.memory_mb = rows.get_int32(0, 4);
-    h.taken_at = from_timestamptz(rows.get_timestamptz(0, 5));
-    Rows apis = api_use_statement.run({int64_param(execution.id)}, true);
-    for (std::uint64_t i = 0; i < apis.size(); ++i) {
-        execution.apis.push_back({apis.get_int32(i, 1), apis.get_text(i, 2), apis.get_int32(i, 3)});
-        h.api_calls.emplace_back(apis.get_int32(i, 1), apis.get_int32(i, 3));
-    }
+    return read_execution(rows, 0, 3);
 }
 
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
-                     const std::map<std::int32_t, int>& actual_calls) {
-    core::MicroUsd spent = 0;
-    if (cost_usd)
-        spent = numeric_micro_statement.run({SqlParam{*cost_usd, false}}, true).get_int64(0, 1);
-    release_at_commit(execution.holding, spent, actual_calls);
+                     UnreportedCost unreported, const std::map<std::int32_t, int>& actual_calls) {
+    core::MicroUsd spent =
+        unreported == UnreportedCost::reserved ? execution.holding.reserved_cost : 0;
+    if (cost_usd) {
+        const Datum cost = *cost_usd;
+        spent = pg_call([cost] {
+            const Datum scale = DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000));
+            return DatumGetInt64(DirectFunctionCall1(
+                numeric_int8, DirectFunctionCall2(numeric_mul, cost, scale)));
+        });
+    }
+    release_at_commit(config_snapshot().instance, execution.holding, spent, actual_calls);
 }
 
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
-                      std::optional<Datum> cost_usd, std::optional<Datum> result,
-                      std::optional<std::string_view> error) {
+                      std::optional<Datum> cost_usd, UnreportedCost unreported,
+                      std::optional<Datum> result, std::optional<std::string_view> error) {
     finish_execution_statement.run(
         {int64_param(execution.id), text_param(status), timestamptz_param(now),
          cost_usd ? SqlParam{*cost_usd, false} : null_param(),
          result ? SqlParam{*result, false} : null_param(),
-         error ? text_param(truncate_error(*error)) : null_param()});
+         error ? text_param(truncate_error(*error)) : null_param(),
+         bool_param(unreported == UnreportedCost::reserved)});
 }
 
 void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_t>& task_ids,

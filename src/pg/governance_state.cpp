@@ -9,12 +9,13 @@
 #include <fmt/format.h>
 
 extern "C" {
-#include "commands/extension.h"
 #include "pgtime.h"
 #include "storage/ipc.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 }
 
 namespace orchestrator::pg {
@@ -25,7 +26,7 @@ constexpr int max_types = 128;
 constexpr int max_apis = 64;
 // Advisory lock key (two int4s) serializing loads, and every dispatch without shared memory.
 constexpr int lock_class = 0x4f524348; // "ORCH"
-constexpr int lock_counters = 1;
+constexpr int lock_key_counters = 1;
 
 struct TypeCounters {
     std::int32_t type_id = 0;
@@ -255,8 +256,6 @@ Statement calls_statement(
     " GROUP BY 1, 2",
     {TIMESTAMPTZOID});
 
-Statement lock_statement("SELECT pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
-
 // Rebuilds the counters from the tables, reading under the latest snapshot so that an
 // executions committed while this transaction waited for the lock are seen.
 void load_counters(Counters& c, core::TimePoint now, core::TimePoint day_start) {
@@ -300,31 +299,86 @@ void load_counters(Counters& c, core::TimePoint now, core::TimePoint day_start) 
     }
 }
 
-// Finds or claims this database's slot.
+// Finds or claims this database's slot; a slot whose database was dropped is reused.
 bool owns_shared_counters() {
     if (shared_counters != nullptr)
         return true;
     if (shared_slots == nullptr)
         return false;
-    CountersLock lock(true);
+    Oid owners[max_databases];
+    {
+        CountersLock lock(true);
+        for (int i = 0; i < max_databases; ++i)
+            owners[i] = shared_slots[i].database;
+    }
+    bool gone[max_databases];
     for (int i = 0; i < max_databases; ++i) {
-        Counters& slot = shared_slots[i];
-        if (slot.database == MyDatabaseId || slot.database == InvalidOid) {
-            if (slot.database == InvalidOid) {
-                slot = Counters{};
-                slot.database = MyDatabaseId;
+        const Oid owner = owners[i];
+        gone[i] = owner != InvalidOid && owner != MyDatabaseId &&
+                  !pg_call([owner] {
+                      return SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(owner));
+                  });
+    }
+    CountersLock lock(true);
+    for (int pass = 0; pass < 2; ++pass) {
+        for (int i = 0; i < max_databases; ++i) {
+            Counters& slot = shared_slots[i];
+            const bool mine = slot.database == MyDatabaseId;
+            const bool free = slot.database == InvalidOid || (gone[i] && slot.database == owners[i]);
+            if (pass == 0 ? mine : free) {
+                if (!mine) {
+                    slot = Counters{};
+                    slot.database = MyDatabaseId;
+                }
+                shared_counters = &slot;
+                return true;
             }
-            shared_counters = &slot;
-            return true;
         }
     }
     return false;
 }
 
-bool shared_counters_loaded(Oid extension) {
+// Whether the shared counters were built for this extension and this budget day.
+bool shared_counters_current(Oid extension, core::TimePoint day_start) {
     CountersLock lock(true);
-    return shared_counters->loaded && shared_counters->extension == extension;
+    return shared_counters->loaded && shared_counters->extension == extension &&
+           shared_counters->budget.day_start_us == day_start.time_since_epoch().count();
 }
+
+// The lock that orders rebuilds against the calls that move the counters (the same lock as
+// pg_advisory_xact_lock(lock_class, lock_key_counters)): those hold it in share mode to the end of
+// their transaction, a rebuild holds it exclusively while it reads and installs.
+LOCKTAG counters_lock_tag() {
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(lock_class),
+                         static_cast<uint32>(lock_key_counters), 2);
+    return tag;
+}
+
+void lock_counters(LOCKMODE mode) {
+    pg_call([mode] {
+        LOCKTAG tag = counters_lock_tag();
+        (void)LockAcquire(&tag, mode, false, false);
+    });
+}
+
+// Exclusive for the extent of a rebuild only (a session lock, released by the destructor also
+// on the way out through an error), so dispatchers wait for the rebuild, not for its transaction.
+class RebuildLock {
+public:
+    RebuildLock() {
+        pg_call([] {
+            LOCKTAG tag = counters_lock_tag();
+            (void)LockAcquire(&tag, ExclusiveLock, true, false);
+        });
+    }
+    ~RebuildLock() {
+        LOCKTAG tag = counters_lock_tag();
+        LockRelease(&tag, ExclusiveLock, true);
+    }
+    RebuildLock(const RebuildLock&) = delete;
+    RebuildLock& operator=(const RebuildLock&) = delete;
+};
 
 void shmem_request() {
     if (previous_request_hook != nullptr)
@@ -371,38 +425,42 @@ core::UtcOffset utc_offset_of(const std::string& time_zone) {
     };
 }
 
-Governance::Governance(const GovernanceConfig& config, const std::vector<ApiConfig>& apis,
-                       core::TimePoint now)
+Governance::Governance(Oid extension, const GovernanceConfig& config,
+                       const std::vector<ApiConfig>& apis, core::TimePoint now)
     : config_(config), apis_(apis), now_(now), shared_(false) {
-    const Oid extension = pg_call([] { return get_extension_oid("orchestrator", false); });
     const core::TimePoint day_start = config.budget_day_start;
     shared_ = owns_shared_counters();
-    if (shared_) {
-        register_transaction_callbacks();
-        if (!shared_counters_loaded(extension)) {
-            // First use since the server started: rebuild once, loaders one at a time. The
-            // tables cannot be read under an LWLock, so read first, then install.
-            lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
-            if (!shared_counters_loaded(extension)) {
-                // A new extension (or server) starts fresh: type ids may have been reused.
-                Counters fresh;
-                fresh.database = MyDatabaseId;
-                load_counters(fresh, now, day_start);
-                fresh.loaded = true;
-                fresh.extension = extension;
-                CountersLock lock(true);
-                *shared_counters = fresh;
-            }
-        }
-    } else {
-        lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
+    if (!shared_) {
+        lock_counters(ExclusiveLock);
         load_counters(local_counters, now, day_start);
+        return;
     }
-    CountersLock lock(shared_);
-    Counters& c = counters(shared_);
-    core::roll_budget_day(c.budget, day_start);
-    for (int i = 0; i < c.type_count; ++i)
-        core::roll_budget_day(c.types[i].budget, day_start);
+    register_transaction_callbacks();
+    // Every call that moves the counters holds the lock in share mode until its transaction ends;
+    // a rebuild (first use, a new extension, a new budget day) takes it exclusively, so no
+    // reservation or release is in flight while the tables are read.
+    if (!shared_counters_current(extension, day_start)) {
+        RebuildLock rebuilding;
+        if (!shared_counters_current(extension, day_start)) {
+            // The tables cannot be read under an LWLock: read first, then install. Type ids may
+            // have been reused by a new extension: only the same one's fair-share passes carry over.
+            Counters fresh;
+            {
+                CountersLock lock(true);
+                if (shared_counters->loaded && shared_counters->extension == extension)
+                    fresh = *shared_counters;
+            }
+            fresh.database = MyDatabaseId;
+            load_counters(fresh, now, day_start);
+            fresh.loaded = true;
+            fresh.extension = extension;
+            CountersLock lock(true);
+            *shared_counters = fresh;
+        }
+        lock_counters(ShareLock);
+        return;
+    }
+    lock_counters(ShareLock);
 }
 
 Reservation Governance::reserve(const TypeRules& rules, bool type_breaker_allows,
@@ -561,17 +619,16 @@ int Governance::calls_in_window(std::int32_t api_id) {
     return core::calls_in_window(api_counters(counters(shared_), api_id).usage, now_);
 }
 
-void release_at_commit(const Holding& holding, core::MicroUsd spent,
+void release_at_commit(Oid extension, const Holding& holding, core::MicroUsd spent,
                        const std::map<std::int32_t, int>& actual_calls) {
-    const Oid extension = pg_call([] { return get_extension_oid("orchestrator", false); });
     if (!owns_shared_counters())
         return; // the tables are the only truth
-    if (!shared_counters_loaded(extension)) {
-        // A load in progress must not miss this release: wait for it to commit. A load that
-        // starts later waits for this transaction and reads its result from the tables.
-        lock_statement.run({int32_param(lock_class), int32_param(lock_counters)});
-        if (!shared_counters_loaded(extension))
-            return;
+    // Held to commit: a rebuild waits for this release and then reads its result from the tables.
+    lock_counters(ShareLock);
+    {
+        CountersLock lock(true);
+        if (!shared_counters->loaded || shared_counters->extension != extension)
+            return; // the next rebuild reads it from the tables
     }
     register_transaction_callbacks();
     const SubTransactionId sub = pg_call([] { return GetCurrentSubTransactionId(); });

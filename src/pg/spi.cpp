@@ -156,7 +156,8 @@ void Statement::prepare() {
         const int nest_level = NewGUCNestLevel();
         set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
                           GUC_ACTION_SAVE, true, 0, false);
-        SPIPlanPtr plan = SPI_prepare(sql, count, types);
+        // Always the generic plan: a custom plan would be planned again on every call.
+        SPIPlanPtr plan = SPI_prepare_cursor(sql, count, types, CURSOR_OPT_GENERIC_PLAN);
         if (plan == nullptr)
             elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
         AtEOXact_GUC(true, nest_level);

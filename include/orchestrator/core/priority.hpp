@@ -30,7 +30,11 @@ struct Candidate {
     TimePoint ready_at{};
 };
 
-// Orders candidates best first: higher score, then longer wait, then lower id.
+// Whether a goes before b: higher score, then longer wait, then lower id.
+bool ranks_before(const Candidate& a, const Candidate& b, TimePoint now,
+                  const PriorityPolicy& policy);
+
+// Orders candidates best first (ranks_before).
 void sort_best_first(std::vector<Candidate>& candidates, TimePoint now,
                      const PriorityPolicy& policy);
 

@@ -17,8 +17,8 @@ struct BreakerRow {
     bool trial_taken = false;
 };
 
-// The breakers that are not closed.
-std::vector<BreakerRow> load_open_breakers();
+// Every breaker with a row: not closed, or closed and counting failures.
+std::vector<BreakerRow> load_breakers();
 
 class Breakers {
 public:
@@ -44,9 +44,10 @@ void record_breaker_failure(const core::BreakerPolicy& policy, const std::string
                             const std::string& name, core::TimePoint now,
                             const std::string& cause);
 
-// A success for a workflow type and the APIs it used: closes their breakers, if any is not
-// closed or counts failures (one read when none does).
-void record_breaker_successes(const std::string& workflow_type,
+// A success for a workflow type and the APIs it used: closes those of their breakers that have
+// a row (`breakers`, from the configuration cache); nothing to do when none has.
+void record_breaker_successes(const std::vector<BreakerRow>& breakers,
+                              const std::string& workflow_type,
                               const std::vector<std::string>& apis, core::TimePoint now,
                               const std::string& cause);
 

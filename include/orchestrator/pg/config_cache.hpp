@@ -27,12 +27,13 @@ struct TypeConfig {
 };
 
 struct ConfigSnapshot {
+    Oid instance = InvalidOid; // orchestrator.config's oid: new when the extension is recreated
     GovernanceConfig config; // budget_day_start and the raise are applied per call
     core::MicroUsd budget_raise = 0;
     std::optional<core::TimePoint> budget_raise_day;
     std::vector<TypeConfig> types;
     std::vector<ApiConfig> apis;
-    std::vector<BreakerRow> breakers; // not closed
+    std::vector<BreakerRow> breakers; // every breaker with a row: not closed, or counting failures
 };
 
 // The current configuration (SPI connected).

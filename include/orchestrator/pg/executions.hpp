@@ -4,6 +4,7 @@
 #include "orchestrator/core/time.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/postgres.hpp"
+#include "orchestrator/pg/spi.hpp"
 
 #include <cstdint>
 #include <map>
@@ -34,18 +35,28 @@ struct RunningExecution {
 // OR002 when it already finished, OR001 when its lease expired. Needs an SPI connection.
 RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now);
 
-// Fills in what the execution holds (its reservation) from its row.
-void load_holding(RunningExecution& execution);
+// The columns read_execution reads, in order, from an execution row `e`.
+#define EXECUTION_COLUMNS                                                                          \
+    "e.id, e.worker_id, e.workflow_type, e.task_ids, e.started_at,"                                \
+    " coalesce((e.reserved_cost_usd * 1000000)::bigint, 0), coalesce(e.db_connections, 0),"        \
+    " coalesce(e.memory_mb, 0), e.created_at, e.api_calls"
+
+// An execution from a row holding EXECUTION_COLUMNS from column `first` on.
+RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first);
+
+// How an execution's spend is settled when its callback reports no cost: a completed execution
+// spent what was reserved for it, a failed or expired one spent nothing.
+enum class UnreportedCost { reserved, nothing };
 
 // Releases what the execution held when this transaction commits, with what it really spent and
 // the calls it really made (api id -> calls; absent: as reserved).
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
-                     const std::map<std::int32_t, int>& actual_calls);
+                     UnreportedCost unreported, const std::map<std::int32_t, int>& actual_calls);
 
 // Records the execution's end. `status` is completed, partial, failed or expired.
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
-                      std::optional<Datum> cost_usd, std::optional<Datum> result,
-                      std::optional<std::string_view> error);
+                      std::optional<Datum> cost_usd, UnreportedCost unreported,
+                      std::optional<Datum> result, std::optional<std::string_view> error);
 
 // Each task's attempt failed: it is retried after backoff, or dead-lettered when its attempts are
 // used up or the failure is not retryable. The failure joins the task's history.

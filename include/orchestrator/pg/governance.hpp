@@ -86,7 +86,8 @@ class Governance {
 public:
     // Opens the counters for this call: shared memory (loaded if needed) or a snapshot of the
     // tables taken under an exclusive transaction lock. Needs an SPI connection.
-    Governance(const GovernanceConfig& config, const std::vector<ApiConfig>& apis,
+    // instance: the extension's identity (see ConfigSnapshot::instance).
+    Governance(Oid instance, const GovernanceConfig& config, const std::vector<ApiConfig>& apis,
                core::TimePoint now);
 
     // Decides and reserves, atomically, the most this type's next execution may take.
@@ -118,7 +119,7 @@ private:
 
 // At commit of the current transaction, releases what an execution held and records its spend
 // and the calls it really made (api id -> calls; absent: as reserved).
-void release_at_commit(const Holding& holding, core::MicroUsd spent,
+void release_at_commit(Oid instance, const Holding& holding, core::MicroUsd spent,
                        const std::map<std::int32_t, int>& actual_calls);
 
 // Shared memory: requested when the library is preloaded (from _PG_init).
