@@ -3,6 +3,7 @@
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/governance.hpp"
 
 using namespace orchestrator;
 
@@ -10,5 +11,13 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_config_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         throw core::Error("39P01", "orchestrator._config_changed() is a trigger function");
     pg::mark_config_changed();
+    return PointerGetDatum(nullptr);
+}
+
+// On TRUNCATE of the tasks or executions: the shared counters no longer match the tables.
+ORCHESTRATOR_SQL_FUNCTION(orchestrator_history_truncated) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw core::Error("39P01", "orchestrator._history_truncated() is a trigger function");
+    pg::rebuild_counters_at_commit();
     return PointerGetDatum(nullptr);
 }

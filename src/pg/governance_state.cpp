@@ -78,6 +78,7 @@ struct Pending {
 };
 std::vector<Pending> undo_on_abort;
 std::vector<Pending> release_on_commit;
+bool stale_at_commit = false; // the tables were truncated: rebuild the counters
 
 class CountersLock {
 public:
@@ -185,6 +186,11 @@ void on_transaction_end(XactEvent event, void*) {
     } catch (...) {
         // Nothing may escape into PostgreSQL here; a missed release errs on the safe side.
     }
+    if (commit && stale_at_commit && shared_counters != nullptr) {
+        CountersLock lock(true);
+        shared_counters->loaded = false;
+    }
+    stale_at_commit = false;
     undo_on_abort.clear();
     release_on_commit.clear();
 }
@@ -617,6 +623,13 @@ core::BudgetLedger Governance::budget_ledger() {
 int Governance::calls_in_window(std::int32_t api_id) {
     CountersLock lock(shared_);
     return core::calls_in_window(api_counters(counters(shared_), api_id).usage, now_);
+}
+
+void rebuild_counters_at_commit() {
+    if (!owns_shared_counters())
+        return;
+    register_transaction_callbacks();
+    stale_at_commit = true;
 }
 
 void release_at_commit(Oid extension, const Holding& holding, core::MicroUsd spent,

@@ -604,8 +604,16 @@ def main():
 
     b = Bench(args)
     b.psql(f"CREATE DATABASE {DB};", db="postgres")
+    # Every policy is active, with limits set too high to bind: a rate-limited API the type
+    # calls once per task, a per-task cost against the daily budget and a type budget, resource
+    # needs against the global caps, concurrency caps and breakers.
     b.psql("CREATE EXTENSION orchestrator;\n"
-           "SELECT orchestrator.register_workflow_type('bench', 1, 1, 1);\n")
+           "SELECT orchestrator.register_api('bench_api', 1000000, 1000000);\n"
+           "SELECT orchestrator.register_workflow_type('bench', 1, 1, 1,"
+           " estimated_cost_usd => 0.000001, daily_budget_usd => 1000000, max_concurrent => 1000);\n"
+           "SELECT orchestrator.set_workflow_type_apis('bench', '{\"bench_api\": 1}');\n"
+           "SELECT orchestrator.configure('{\"daily_budget_usd\": 1000000,"
+           " \"max_db_connections\": 100000, \"max_memory_mb\": 100000000}');\n")
     start = time.monotonic()
     load_before = open("/proc/loadavg").read().split()[:3]
     results, ceiling = b.throughput()

@@ -122,6 +122,10 @@ private:
 void release_at_commit(Oid instance, const Holding& holding, core::MicroUsd spent,
                        const std::map<std::int32_t, int>& actual_calls);
 
+// The tasks or executions were truncated: the shared counters are rebuilt from the tables once
+// this transaction commits.
+void rebuild_counters_at_commit();
+
 // Shared memory: requested when the library is preloaded (from _PG_init).
 void request_governance_memory();
 
