@@ -4,52 +4,8 @@
 CREATE EXTENSION orchestrator;
 SET TimeZone = 'UTC';
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
-
--- error_of with task and execution ids replaced by N.
-CREATE FUNCTION pg_temp.e(sql text) RETURNS text LANGUAGE sql AS $$
-    SELECT regexp_replace(pg_temp.error_of($1), '([Tt]ask|execution) [0-9]+', '\1 N', 'g')
-$$;
-
--- Moves the test clock.
-CREATE FUNCTION pg_temp.at(t timestamptz) RETURNS timestamptz LANGUAGE sql AS $$
-    SELECT set_config('orchestrator.test_now',
-                      to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00', false);
-    SELECT $1
-$$;
-
--- One dispatch call: what each execution got, without ids.
-CREATE FUNCTION pg_temp.d(n int DEFAULT 1, types text[] DEFAULT NULL)
-    RETURNS TABLE (workflow_type text, batch_size int, limited_by text, model_tier text)
-    LANGUAGE sql AS $$
-    SELECT e.workflow_type, e.batch_size, e.limited_by, e.model_tier
-      FROM orchestrator.orchestrate_next_execution('w', $1, $2) e
-$$;
-
--- Enqueues n tasks of a type; returns how many.
-CREATE FUNCTION pg_temp.fill(type text, n int, priority int DEFAULT 5) RETURNS int
-    LANGUAGE sql AS $$
-    SELECT cardinality(orchestrator.enqueue_batch($1,
-        (SELECT jsonb_agg(jsonb_build_object('i', i)) FROM generate_series(1, $2) i), $3))
-$$;
-
--- The id of the newest running execution of a type.
-CREATE FUNCTION pg_temp.last(type text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT max(id) FROM orchestrator.workflow_orchestration
-     WHERE workflow_type = $1 AND status = 'running'
-$$;
+-- The governance tests' shared helpers (run from the repository root, as the test command does).
+\i sql/helpers/governance_helpers.sql
 
 -- Row counts and a digest of every governance table.
 CREATE FUNCTION pg_temp.tables()
