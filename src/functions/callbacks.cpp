@@ -45,12 +45,6 @@ Statement pause_api_statement(
     " WHERE name = $1",
     {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID});
 
-Statement succeed_tasks_statement(
-    "UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $2, result = d.result"
-    "  FROM unnest($1::bigint[], $3::jsonb[]) d(id, result)"
-    " WHERE t.id = d.id AND t.state = 'running'",
-    {INT8ARRAYOID, TIMESTAMPTZOID, JSONBARRAYOID});
-
 Statement lease_statement(
     "UPDATE orchestrator.workflow_orchestration e"
     "   SET lease_expires_at = $2 + coalesce($3, w.lease_timeout)"
@@ -194,14 +188,11 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
         std::vector<TaskFailure> failed;
         read_outcomes(outcomes, execution, succeeded, results, result_nulls, failed);
 
-        if (!succeeded.empty())
-            succeed_tasks_statement.run({int64_array_param(succeeded), timestamptz_param(now),
-                                         jsonb_array_param(results, result_nulls)});
         for (const TaskFailure& f : failed)
             fail_tasks(execution, {f.task_id}, f.error, f.retryable, now);
         status = failed.empty() ? "completed" : succeeded.empty() ? "failed" : "partial";
         finish_execution(execution, status, now, cost, UnreportedCost::reserved, result,
-                         std::nullopt);
+                         std::nullopt, succeeded, jsonb_array_param(results, result_nulls));
 
         const std::vector<ApiConfig>& apis = config_snapshot().apis;
         const std::map<std::int32_t, int> actual = read_actual_calls(reported_calls, apis);

@@ -45,6 +45,15 @@ Statement enqueue_statement(
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
      NUMERICOID, TEXTOID});
 
+// Without keys nothing can conflict: a plain insert spares the speculative-insertion checks.
+Statement enqueue_unkeyed_statement(
+    TASK_INSERT
+    " SELECT w.id, $2, 'queued', $3, NULL, $4, greatest($4, coalesce($5, $4)),"
+    "        $4 + coalesce($6, w.max_queue_wait), $7, $8, NULL, false"
+    "   FROM orchestrator.workflow_type w WHERE w.name = $1"
+    " RETURNING t.id",
+    {TEXTOID, INT4OID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID, NUMERICOID});
+
 Statement queued_duplicate_statement(
     "SELECT t.id FROM orchestrator.task t"
     "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
@@ -140,11 +149,16 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
     SpiConnection spi;
     if (!c.parent.is_null)
         check_references(c);
-    Rows inserted = enqueue_statement.run(
-        {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
-         key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
-         c.max_queue_wait, c.parent, c.cost,
-         concurrency_key ? text_param(*concurrency_key) : null_param()});
+    Rows inserted =
+        key || concurrency_key
+            ? enqueue_statement.run(
+                  {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
+                   key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
+                   c.max_queue_wait, c.parent, c.cost,
+                   concurrency_key ? text_param(*concurrency_key) : null_param()})
+            : enqueue_unkeyed_statement.run(
+                  {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
+                   timestamptz_param(now), c.run_after, c.max_queue_wait, c.parent, c.cost});
     if (inserted.size() == 1)
         return Int64GetDatum(inserted.get_int64(0, 1));
     if (key) {

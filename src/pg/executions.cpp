@@ -22,14 +22,20 @@ Statement lock_execution_statement(
     "   FOR UPDATE OF e",
     {INT8OID});
 
+// Records an execution's end and, in the same statement, the tasks it completed ($8, $9).
 Statement finish_execution_statement(
-    "UPDATE orchestrator.workflow_orchestration"
+    "WITH succeeded AS ("
+    "    UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $3, result = d.result"
+    "      FROM unnest($8::bigint[], $9::jsonb[]) d(id, result)"
+    "     WHERE t.id = d.id AND t.state = 'running')"
+    " UPDATE orchestrator.workflow_orchestration"
     "   SET status = $2, finished_at = $3,"
     "       duration_ms = ((extract(epoch FROM $3) - extract(epoch FROM started_at)) * 1000)::bigint,"
     "       cost_usd = CASE WHEN $7 THEN coalesce($4, reserved_cost_usd) ELSE $4 END,"
     "       result = $5, error = $6"
     " WHERE id = $1",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID, BOOLOID});
+    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID, BOOLOID, INT8ARRAYOID,
+     JSONBARRAYOID});
 
 Statement failing_tasks_statement(
     "SELECT t.id, t.attempts, w.max_attempts"
@@ -147,13 +153,15 @@ void release_holding(const RunningExecution& execution, std::optional<Datum> cos
 
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
                       std::optional<Datum> cost_usd, UnreportedCost unreported,
-                      std::optional<Datum> result, std::optional<std::string_view> error) {
+                      std::optional<Datum> result, std::optional<std::string_view> error,
+                      const std::vector<std::int64_t>& succeeded, SqlParam results) {
     finish_execution_statement.run(
         {int64_param(execution.id), text_param(status), timestamptz_param(now),
          cost_usd ? SqlParam{*cost_usd, false} : null_param(),
          result ? SqlParam{*result, false} : null_param(),
          error ? text_param(truncate_error(*error)) : null_param(),
-         bool_param(unreported == UnreportedCost::reserved)});
+         bool_param(unreported == UnreportedCost::reserved),
+         succeeded.empty() ? null_param() : int64_array_param(succeeded), results});
 }
 
 void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_t>& task_ids,

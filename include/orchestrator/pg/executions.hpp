@@ -53,10 +53,13 @@ enum class UnreportedCost { reserved, nothing };
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
                      UnreportedCost unreported, const std::map<std::int32_t, int>& actual_calls);
 
-// Records the execution's end. `status` is completed, partial, failed or expired.
+// Records the execution's end, and marks `succeeded` tasks succeeded with their `results`
+// (a jsonb[] of the same length, or NULL). `status` is completed, partial, failed or expired.
 void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
                       std::optional<Datum> cost_usd, UnreportedCost unreported,
-                      std::optional<Datum> result, std::optional<std::string_view> error);
+                      std::optional<Datum> result, std::optional<std::string_view> error,
+                      const std::vector<std::int64_t>& succeeded = {},
+                      SqlParam results = null_param());
 
 // Each task's attempt failed: it is retried after backoff, or dead-lettered when its attempts are
 // used up or the failure is not retryable. The failure joins the task's history.
