@@ -12,18 +12,14 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }
 } // namespace
 
-MicroUsd effective_limit(const BudgetPolicy& policy, const BudgetLedger& ledger) {
-    return policy.daily_limit + ledger.raise;
-}
-
 MicroUsd remaining(const BudgetPolicy& policy, const BudgetLedger& ledger, bool critical) {
-    const MicroUsd left = effective_limit(policy, ledger) - ledger.spent - ledger.reserved;
+    const MicroUsd left = policy.daily_limit - ledger.spent - ledger.reserved;
     return std::max<MicroUsd>(0, critical ? left : left - policy.critical_reserve);
 }
 
 bool past_soft_threshold(const BudgetPolicy& policy, const BudgetLedger& ledger) {
     return static_cast<double>(ledger.spent + ledger.reserved) >=
-           policy.soft_ratio * static_cast<double>(effective_limit(policy, ledger));
+           policy.soft_ratio * static_cast<double>(policy.daily_limit);
 }
 
 ModelTier model_tier(const BudgetPolicy& policy, const BudgetLedger& ledger) {
@@ -59,13 +55,5 @@ TimePoint budget_day_start(TimePoint now, int start_hour, const UtcOffset& offse
     return TimePoint(seconds(start));
 }
 
-void roll_budget_day(BudgetLedger& ledger, TimePoint day_start) {
-    const std::int64_t start_us = day_start.time_since_epoch().count();
-    if (ledger.day_start_us == start_us)
-        return;
-    ledger.day_start_us = start_us;
-    ledger.spent = 0;
-    ledger.raise = 0;
-}
 
 } // namespace orchestrator::core

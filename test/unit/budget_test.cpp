@@ -150,61 +150,18 @@ TEST(Budget, RemainingIsNeverNegativeWhenOverspent) {
     EXPECT_EQ(remaining(p, l, true), 0);
 }
 
-TEST(Budget, RaiseIncreasesTheEffectiveLimitAndRemaining) {
-    const BudgetPolicy p;
+TEST(Budget, ARaisedLimitMovesRemainingAndTheSoftThreshold) {
+    // A raise for the rest of the day is folded into the day's limit by the server.
+    BudgetPolicy p;
+    p.daily_limit = 600 * usd;
     BudgetLedger l;
     l.spent = 500 * usd;
-    EXPECT_EQ(remaining(p, l, false), 0);
-    l.raise = 100 * usd;
-    EXPECT_EQ(effective_limit(p, l), 600 * usd);
     EXPECT_EQ(remaining(p, l, false), 100 * usd);
     // The soft threshold follows the raised limit: 80% of 600 is 480.
     l.spent = 479 * usd;
     EXPECT_EQ(model_tier(p, l), ModelTier::standard);
     l.spent = 480 * usd;
     EXPECT_EQ(model_tier(p, l), ModelTier::economy);
-}
-
-// ---- rolling the day ----
-
-TEST(Budget, RollBudgetDayResetsSpendAndRaiseButKeepsReservations) {
-    const BudgetPolicy p;
-    BudgetLedger l;
-    l.day_start_us = utc(2026, 5, 1).time_since_epoch().count();
-    l.spent = 490 * usd;
-    l.reserved = 7 * usd;
-    l.raise = 100 * usd;
-    roll_budget_day(l, utc(2026, 5, 2));
-    EXPECT_EQ(l.spent, 0);
-    EXPECT_EQ(l.raise, 0);
-    EXPECT_EQ(l.reserved, 7 * usd);
-    EXPECT_EQ(l.day_start_us, utc(2026, 5, 2).time_since_epoch().count());
-    EXPECT_EQ(effective_limit(p, l), 500 * usd);
-    EXPECT_EQ(remaining(p, l, false), 493 * usd);
-}
-
-TEST(Budget, RaiseEndsWhenTheDayRolls) {
-    const BudgetPolicy p;
-    BudgetLedger l;
-    roll_budget_day(l, utc(2026, 5, 1));
-    l.raise = 200 * usd;
-    l.spent = 650 * usd;
-    EXPECT_EQ(remaining(p, l, false), 50 * usd);
-    roll_budget_day(l, budget_day_start(utc(2026, 5, 2, 0, 0, 1), 0, utc_zone));
-    EXPECT_EQ(effective_limit(p, l), 500 * usd);
-    EXPECT_EQ(remaining(p, l, false), 500 * usd);
-}
-
-TEST(Budget, RollBudgetDayWithinTheSameDayChangesNothing) {
-    BudgetLedger l;
-    roll_budget_day(l, utc(2026, 5, 1));
-    l.spent = 12 * usd;
-    l.reserved = 3 * usd;
-    l.raise = 40 * usd;
-    roll_budget_day(l, budget_day_start(utc(2026, 5, 1, 23, 59, 59), 0, utc_zone));
-    EXPECT_EQ(l.spent, 12 * usd);
-    EXPECT_EQ(l.reserved, 3 * usd);
-    EXPECT_EQ(l.raise, 40 * usd);
 }
 
 // ---- the day boundary ----
@@ -324,13 +281,11 @@ TEST(Budget, FallBackStartHourTwoInTheRepeatedHourStartsTheDayOnlyOnce) {
     EXPECT_EQ(show(budget_day_start(utc(2026, 10, 26, 1), 2, berlin)), show(utc(2026, 10, 26, 1)));
 }
 
-TEST(Budget, FallBackStartHourTwoDoesNotResetSpendTwiceInOneDay) {
-    // The consequence for the ledger: spend from the first hour must survive into the second.
-    BudgetLedger l;
-    roll_budget_day(l, budget_day_start(utc(2026, 10, 25, 0, 10), 2, berlin));
-    l.spent = 450 * usd;
-    roll_budget_day(l, budget_day_start(utc(2026, 10, 25, 1, 10), 2, berlin));
-    EXPECT_EQ(l.spent, 450 * usd);
+TEST(Budget, FallBackStartHourTwoGivesTheSameDayInBothRepeatedHours) {
+    // The consequence for the ledger: both 02:10s belong to one budget day, so the counters are
+    // not rebuilt (and the day's spend not reset) an hour after the day began.
+    EXPECT_EQ(budget_day_start(utc(2026, 10, 25, 0, 10), 2, berlin),
+              budget_day_start(utc(2026, 10, 25, 1, 10), 2, berlin));
 }
 
 // Over all of 2026 in the fake Berlin zone, minute by minute around the changes and hourly

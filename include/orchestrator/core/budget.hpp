@@ -25,14 +25,13 @@ struct BudgetPolicy {
 };
 
 // Money for the current budget day: settled spend plus reservations of running executions.
+// (A raise for the rest of the day is part of the policy's limit on that day.)
 struct BudgetLedger {
     MicroUsd spent = 0;
     MicroUsd reserved = 0;
-    MicroUsd raise = 0; // a temporary raise for the rest of the day
     std::int64_t day_start_us = 0;
 };
 
-MicroUsd effective_limit(const BudgetPolicy& policy, const BudgetLedger& ledger);
 // What may still be reserved: by critical work, or by any work.
 MicroUsd remaining(const BudgetPolicy& policy, const BudgetLedger& ledger, bool critical);
 bool past_soft_threshold(const BudgetPolicy& policy, const BudgetLedger& ledger);
@@ -46,8 +45,5 @@ using UtcOffset = std::function<std::int64_t(TimePoint)>;
 // Days are 23 or 25 hours long across a DST change.
 TimePoint budget_day_start(TimePoint now, int start_hour, const UtcOffset& offset);
 
-// Moves the ledger to the day containing `now`: spend starts again at zero, reservations of
-// still-running executions carry over, a temporary raise ends.
-void roll_budget_day(BudgetLedger& ledger, TimePoint day_start);
 
 } // namespace orchestrator::core
