@@ -9,19 +9,7 @@ CREATE FUNCTION pg_temp.pg_error_under_cpp(sql text) RETURNS boolean
 CREATE FUNCTION pg_temp.destructors_run() RETURNS bigint
     LANGUAGE c AS '$libdir/orchestrator', 'orchestrator_test_destructor_count';
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
+\i sql/helpers/error_of.sql
 
 -- core::Error carries its SQLSTATE, detail and hint
 SELECT pg_temp.throw_cpp('error');

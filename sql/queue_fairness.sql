@@ -6,19 +6,7 @@ CREATE EXTENSION orchestrator;
 -- 2048 MB) so that executions left running do not hold dispatch back.
 SELECT (orchestrator.configure('{"max_db_connections": 100000, "max_memory_mb": 100000000}')).max_db_connections;
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
+\i sql/helpers/error_of.sql
 
 -- Enqueues n tasks of a type in one call; returns how many ids came back.
 CREATE FUNCTION pg_temp.fill(type text, n int, priority int DEFAULT 5) RETURNS int

@@ -11,19 +11,7 @@ CREATE EXTENSION orchestrator;
 -- 2048 MB) so that executions left running do not hold dispatch back.
 SELECT (orchestrator.configure('{"max_db_connections": 100000, "max_memory_mb": 100000000}')).max_db_connections;
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
+\i sql/helpers/error_of.sql
 
 -- A queue of 20,000 ready tasks over four types and ten priorities, and 5,000 finished ones.
 SET orchestrator.test_now = '2026-01-05 10:00:00+00';

@@ -9,19 +9,7 @@ CREATE EXTENSION orchestrator;
 SELECT (orchestrator.configure('{"max_db_connections": 100000, "max_memory_mb": 100000000,
                                  "breaker_failure_threshold": 1000}')).max_db_connections;
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
+\i sql/helpers/error_of.sql
 
 -- error_of with task and execution ids replaced by N.
 CREATE FUNCTION pg_temp.error_without_ids(sql text) RETURNS text LANGUAGE sql AS $$

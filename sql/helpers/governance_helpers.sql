@@ -1,19 +1,7 @@
 -- Helpers shared by the governance regression tests (sql/governance_*.sql): session-local
 -- functions in pg_temp, created by each test with \i.
 
--- Reports an error as SQLSTATE: message | detail | hint.
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; detail text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || coalesce(' | ' || nullif(detail, ''), '')
-        || coalesce(' | ' || nullif(hint, ''), '');
-END $$;
+\i sql/helpers/error_of.sql
 
 -- error_of with task and execution ids replaced by N.
 CREATE FUNCTION pg_temp.e(sql text) RETURNS text LANGUAGE sql AS $$
