@@ -169,9 +169,11 @@ void Statement::prepare() {
 Rows Statement::run(std::initializer_list<SqlParam> params, bool read_only, long limit) {
     if (plan_ == nullptr)
         prepare();
-    const int n = static_cast<int>(params.size());
-    Datum values[32];
-    char nulls[32];
+    constexpr std::size_t max_params = 32;
+    if (params.size() != argument_types_.size() || params.size() > max_params)
+        throw std::logic_error("a statement was run with the wrong number of parameters");
+    Datum values[max_params];
+    char nulls[max_params];
     int i = 0;
     for (const SqlParam& p : params) {
         values[i] = p.value;
@@ -179,8 +181,7 @@ Rows Statement::run(std::initializer_list<SqlParam> params, bool read_only, long
         ++i;
     }
     SPIPlanPtr plan = plan_;
-    const int result = pg_call([plan, &values, &nulls, read_only, limit, n] {
-        (void)n;
+    const int result = pg_call([plan, &values, &nulls, read_only, limit] {
         return SPI_execute_plan(plan, values, nulls, read_only, limit);
     });
     if (result < 0)
