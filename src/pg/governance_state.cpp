@@ -615,16 +615,6 @@ void Governance::charge(core::ContendingType& type) {
     type_counters(c, type.type_id).pass = type.pass;
 }
 
-core::BudgetLedger Governance::budget_ledger() {
-    CountersLock lock(shared_);
-    return counters(shared_).budget;
-}
-
-int Governance::calls_in_window(std::int32_t api_id) {
-    CountersLock lock(shared_);
-    return core::calls_in_window(api_counters(counters(shared_), api_id).usage, now_);
-}
-
 void rebuild_counters_at_commit() {
     if (!owns_shared_counters())
         return;

@@ -106,10 +106,6 @@ public:
     // Charges the type for one execution and stores its new pass.
     void charge(core::ContendingType& type);
 
-    // Counters for health and metrics.
-    core::BudgetLedger budget_ledger();
-    int calls_in_window(std::int32_t api_id);
-
 private:
     const GovernanceConfig& config_;
     const std::vector<ApiConfig>& apis_;
