@@ -9,7 +9,7 @@
 #include "orchestrator/pg/spi.hpp"
 
 #include <algorithm>
-#include <map>
+#include <boost/container/flat_map.hpp>
 #include <fmt/format.h>
 
 using namespace orchestrator;
@@ -125,9 +125,9 @@ SqlParam jsonb_array_param(const std::vector<Datum>& values, const std::vector<b
 }
 
 // The calls an execution reports it really made, as {"api name": calls}; by api id.
-std::map<std::int32_t, int> read_actual_calls(std::optional<Datum> reported,
+ApiCalls read_actual_calls(std::optional<Datum> reported,
                                               const std::vector<ApiConfig>& apis) {
-    std::map<std::int32_t, int> calls;
+    ApiCalls calls;
     if (!reported)
         return calls;
     if (json_type_statement.run({SqlParam{*reported, false}}, true).get_text(0, 1) != "object")
@@ -152,7 +152,7 @@ std::map<std::int32_t, int> read_actual_calls(std::optional<Datum> reported,
 
 // The API names whose breakers learn of a success: those it reserved or reported calls on.
 std::vector<std::string> apis_used(const RunningExecution& execution,
-                                   const std::map<std::int32_t, int>& actual,
+                                   const ApiCalls& actual,
                                    const std::vector<ApiConfig>& apis) {
     std::vector<std::string> names;
     for (const ApiUse& use : execution.apis)
@@ -195,7 +195,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
                          std::nullopt, succeeded, jsonb_array_param(results, result_nulls));
 
         const std::vector<ApiConfig>& apis = config_snapshot().apis;
-        const std::map<std::int32_t, int> actual = read_actual_calls(reported_calls, apis);
+        const ApiCalls actual = read_actual_calls(reported_calls, apis);
         if (reported_calls)
             record_actual_calls_statement.run({int64_param(id), SqlParam{*reported_calls, false}});
         release_holding(execution, cost, UnreportedCost::reserved, actual);

@@ -26,7 +26,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <map>
+#include <boost/container/flat_map.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -191,7 +191,7 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
                                          timestamptz_param(now), int32_param(limit),
                                          int64_param(type.rules.cost_per_task)});
         std::vector<std::int64_t> stale;
-        std::map<int, int> per_level;
+        boost::container::flat_map<int, int> per_level;
         for (std::uint64_t i = 0; i < rows.size(); ++i) {
             const std::int64_t id = rows.get_int64(i, 1);
             more = more || ++per_level[DatumGetInt16(rows.datum(i, 2))] == limit;
@@ -216,7 +216,7 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
 // Keeps, best first, the tasks whose concurrency key has room: at most key_limit tasks with one
 // key run at once. A key another dispatcher is deciding on right now is skipped, not waited for.
 std::vector<ClaimedTask> within_key_limits(std::vector<ClaimedTask> tasks, int key_limit) {
-    std::map<std::string, int> room;
+    boost::container::flat_map<std::string, int> room;
     std::vector<ClaimedTask> kept;
     for (ClaimedTask& t : tasks) {
         if (t.concurrency_key.empty()) {
@@ -342,7 +342,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         };
 
         const bool type_allows = breakers.allows("workflow_type", type.rules.name);
-        std::map<std::int32_t, bool> api_allows;
+        ApiVerdicts api_allows;
         for (const ApiNeed& need : type.rules.apis)
             api_allows[need.api_id] = breakers.allows("api", need.api_name);
         Reservation reservation = governance.reserve(type.rules, type_allows, api_allows);

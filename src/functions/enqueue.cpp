@@ -8,7 +8,7 @@
 #include "orchestrator/pg/spi.hpp"
 
 #include <fmt/format.h>
-#include <map>
+#include <boost/container/flat_map.hpp>
 #include <string>
 
 using namespace orchestrator;
@@ -235,7 +235,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
              c.run_after, c.max_queue_wait, c.parent, c.cost});
 
         // Rows come back in input order; keyed rows that already existed are looked up.
-        std::map<std::string, std::int64_t> by_key;
+        boost::container::flat_map<std::string, std::int64_t> by_key;
         std::vector<std::int64_t> unkeyed;
         for (std::uint64_t i = 0; i < inserted.size(); ++i) {
             if (inserted.is_null(i, 2)) {

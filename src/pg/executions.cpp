@@ -137,7 +137,7 @@ RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz n
 }
 
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
-                     UnreportedCost unreported, const std::map<std::int32_t, int>& actual_calls) {
+                     UnreportedCost unreported, const ApiCalls& actual_calls) {
     core::MicroUsd spent =
         unreported == UnreportedCost::reserved ? execution.holding.reserved_cost : 0;
     if (cost_usd) {

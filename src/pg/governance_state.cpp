@@ -6,6 +6,7 @@
 #include "orchestrator/pg/spi.hpp"
 
 #include <algorithm>
+#include <boost/container/flat_map.hpp>
 #include <fmt/format.h>
 
 extern "C" {
@@ -72,7 +73,7 @@ struct Pending {
     SubTransactionId subtransaction;
     Holding holding;
     core::MicroUsd spent = 0;
-    std::map<std::int32_t, int> actual_calls;
+    ApiCalls actual_calls;
     core::TimePoint at{};
     bool live = true;
 };
@@ -136,7 +137,7 @@ const ApiConfig* find_api(const std::vector<ApiConfig>& apis, std::int32_t id) {
 
 // Gives back what a holding took (an aborted dispatch) or held (a finished execution).
 void give_back(Counters& c, const Holding& h, core::MicroUsd spent,
-               const std::map<std::int32_t, int>* actual_calls, core::TimePoint now) {
+               const ApiCalls* actual_calls, core::TimePoint now) {
     TypeCounters& t = type_counters(c, h.type_id);
     t.running = std::max(0, t.running - 1);
     c.db_connections = std::max(0, c.db_connections - h.db_connections);
@@ -266,7 +267,7 @@ Statement calls_statement(
 // executions committed while this transaction waited for the lock are seen.
 void load_counters(Counters& c, core::TimePoint now, core::TimePoint day_start) {
     // Fair-share passes are not in the tables: they survive a reload.
-    std::map<std::int32_t, double> passes;
+    boost::container::flat_map<std::int32_t, double> passes;
     for (int i = 0; i < c.type_count; ++i)
         passes[c.types[i].type_id] = c.types[i].pass;
     const core::FairShareState fair = c.fair;
@@ -470,7 +471,7 @@ Governance::Governance(Oid extension, const GovernanceConfig& config,
 }
 
 Reservation Governance::reserve(const TypeRules& rules, bool type_breaker_allows,
-                                const std::map<std::int32_t, bool>& api_breakers_allow) {
+                                const ApiVerdicts& api_breakers_allow) {
     Reservation r;
     {
         CountersLock lock(shared_);
@@ -623,7 +624,7 @@ void rebuild_counters_at_commit() {
 }
 
 void release_at_commit(Oid extension, const Holding& holding, core::MicroUsd spent,
-                       const std::map<std::int32_t, int>& actual_calls) {
+                       const ApiCalls& actual_calls) {
     if (!owns_shared_counters())
         return; // the tables are the only truth
     // Held to commit: a rebuild waits for this release and then reads its result from the tables.

@@ -7,7 +7,7 @@
 #include "orchestrator/pg/spi.hpp"
 
 #include <cstdint>
-#include <map>
+#include <boost/container/flat_map.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,7 +51,7 @@ enum class UnreportedCost { reserved, nothing };
 // Releases what the execution held when this transaction commits, with what it really spent and
 // the calls it really made (api id -> calls; absent: as reserved).
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
-                     UnreportedCost unreported, const std::map<std::int32_t, int>& actual_calls);
+                     UnreportedCost unreported, const ApiCalls& actual_calls);
 
 // Records the execution's end, and marks `succeeded` tasks succeeded with their `results`
 // (a jsonb[] of the same length, or NULL). `status` is completed, partial, failed or expired.

@@ -18,12 +18,16 @@
 #include "orchestrator/pg/postgres.hpp"
 
 #include <cstdint>
-#include <map>
+#include <boost/container/flat_map.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace orchestrator::pg {
+
+// Calls per API (api id -> calls), and a yes/no per API: a handful of entries, kept sorted.
+using ApiCalls = boost::container::flat_map<std::int32_t, int>;
+using ApiVerdicts = boost::container::flat_map<std::int32_t, bool>;
 
 struct GovernanceConfig {
     core::BudgetPolicy budget;
@@ -93,7 +97,7 @@ public:
     // Decides and reserves, atomically, the most this type's next execution may take.
     // breakers_allow: the type's breaker and its APIs' breakers (by api id) let work through.
     Reservation reserve(const TypeRules& rules, bool type_breaker_allows,
-                        const std::map<std::int32_t, bool>& api_breakers_allow);
+                        const ApiVerdicts& api_breakers_allow);
 
     // Shrinks the reservation to the tasks claimed, whose costs (best first) are given; returns
     // how many of them fit. Zero releases it entirely.
@@ -116,7 +120,7 @@ private:
 // At commit of the current transaction, releases what an execution held and records its spend
 // and the calls it really made (api id -> calls; absent: as reserved).
 void release_at_commit(Oid instance, const Holding& holding, core::MicroUsd spent,
-                       const std::map<std::int32_t, int>& actual_calls);
+                       const ApiCalls& actual_calls);
 
 // The tasks or executions were truncated: the shared counters are rebuilt from the tables once
 // this transaction commits.
