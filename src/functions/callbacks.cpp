@@ -49,9 +49,9 @@ Statement lease_statement(
     "UPDATE orchestrator.workflow_orchestration e"
     "   SET lease_expires_at = $2 + coalesce($3, w.lease_timeout)"
     "  FROM orchestrator.workflow_type w"
-    " WHERE e.id = $1 AND w.name = e.workflow_type"
+    " WHERE e.id = $1 AND w.name = e.workflow_type AND e.status = $4 AND e.lease_expires_at >= $2"
     " RETURNING e.lease_expires_at",
-    {INT8OID, TIMESTAMPTZOID, INTERVALOID});
+    {INT8OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID}); // $4 'running': see end_execution_statement
 
 struct TaskFailure {
     std::int64_t task_id;
@@ -65,46 +65,54 @@ struct TaskFailure {
                       "\"failed\", \"error\": \"...\", \"retryable\": true, \"result\": {...}}.");
 }
 
-// Splits the execution's tasks by the reported outcomes; unreported tasks succeeded.
-void read_outcomes(std::optional<Datum> outcomes, const RunningExecution& execution,
-                   std::vector<std::int64_t>& succeeded, std::vector<Datum>& results,
-                   std::vector<bool>& result_nulls, std::vector<TaskFailure>& failed) {
-    std::vector<std::int64_t> reported;
-    if (outcomes) {
-        Rows type = json_type_statement.run({SqlParam{*outcomes, false}}, true);
-        if (type.get_text(0, 1) != "array")
-            bad_outcomes("It must be a JSON array.");
-        Rows rows = outcomes_statement.run({SqlParam{*outcomes, false}}, true);
-        for (std::uint64_t i = 0; i < rows.size(); ++i) {
-            if (rows.is_null(i, 1))
-                bad_outcomes(fmt::format("Element {} has no task_id.", i + 1));
-            const std::int64_t id = rows.get_int64(i, 1);
-            if (std::find(execution.task_ids.begin(), execution.task_ids.end(), id) ==
-                execution.task_ids.end())
-                bad_outcomes(fmt::format("Task {} is not part of execution {}.", id, execution.id));
-            if (std::find(reported.begin(), reported.end(), id) != reported.end())
-                bad_outcomes(fmt::format("Task {} is reported twice.", id));
-            reported.push_back(id);
-            const std::string status = rows.get_text(i, 2);
-            if (status == "failed") {
-                failed.push_back({id, rows.is_null(i, 3) ? "failed" : rows.get_text(i, 3),
-                                  rows.get_bool(i, 4)});
-            } else if (status == "succeeded" || status.empty()) {
-                succeeded.push_back(id);
-                result_nulls.push_back(rows.is_null(i, 5));
-                results.push_back(rows.datum(i, 5));
-            } else {
-                bad_outcomes(fmt::format("Task {} has status \"{}\".", id, status));
-            }
+struct Outcomes {
+    std::vector<std::int64_t> reported; // every task reported, in order
+    std::vector<std::int64_t> succeeded;
+    std::vector<Datum> results; // of `succeeded`, at the same positions
+    std::vector<bool> result_nulls;
+    std::vector<TaskFailure> failed;
+    std::vector<std::int64_t> failed_ids;
+};
+
+// Reads the reported per-task outcomes; tasks not reported succeed without a result.
+Outcomes read_outcomes(std::optional<Datum> outcomes) {
+    Outcomes o;
+    if (!outcomes)
+        return o;
+    Rows type = json_type_statement.run({SqlParam{*outcomes, false}}, true);
+    if (type.get_text(0, 1) != "array")
+        bad_outcomes("It must be a JSON array.");
+    Rows rows = outcomes_statement.run({SqlParam{*outcomes, false}}, true);
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        if (rows.is_null(i, 1))
+            bad_outcomes(fmt::format("Element {} has no task_id.", i + 1));
+        const std::int64_t id = rows.get_int64(i, 1);
+        if (std::find(o.reported.begin(), o.reported.end(), id) != o.reported.end())
+            bad_outcomes(fmt::format("Task {} is reported twice.", id));
+        o.reported.push_back(id);
+        const std::string status = rows.get_text(i, 2);
+        if (status == "failed") {
+            o.failed.push_back(
+                {id, rows.is_null(i, 3) ? "failed" : rows.get_text(i, 3), rows.get_bool(i, 4)});
+            o.failed_ids.push_back(id);
+        } else if (status == "succeeded" || status.empty()) {
+            o.succeeded.push_back(id);
+            o.result_nulls.push_back(rows.is_null(i, 5));
+            o.results.push_back(rows.datum(i, 5));
+        } else {
+            bad_outcomes(fmt::format("Task {} has status \"{}\".", id, status));
         }
     }
-    for (std::int64_t id : execution.task_ids) {
-        if (std::find(reported.begin(), reported.end(), id) == reported.end()) {
-            succeeded.push_back(id);
-            result_nulls.push_back(true);
-            results.push_back(Datum(0));
-        }
-    }
+    return o;
+}
+
+// Every reported task must belong to the execution. Checked once the execution is known; an
+// error here rolls back its end with everything else.
+void check_outcomes_belong(const Outcomes& o, const RunningExecution& execution) {
+    for (std::int64_t id : o.reported)
+        if (std::find(execution.task_ids.begin(), execution.task_ids.end(), id) ==
+            execution.task_ids.end())
+            bad_outcomes(fmt::format("Task {} is not part of execution {}.", id, execution.id));
 }
 
 SqlParam jsonb_array_param(const std::vector<Datum>& values, const std::vector<bool>& nulls) {
@@ -178,21 +186,24 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
     const core::TimePoint now_point = server_clock().now();
     const TimestampTz now = to_timestamptz(now_point);
 
-    const char* status = nullptr;
+    std::string status;
     {
         SpiConnection spi;
-        const RunningExecution execution = lock_running_execution(id, now);
-        std::vector<std::int64_t> succeeded;
-        std::vector<Datum> results;
-        std::vector<bool> result_nulls;
-        std::vector<TaskFailure> failed;
-        read_outcomes(outcomes, execution, succeeded, results, result_nulls, failed);
-
-        for (const TaskFailure& f : failed)
+        const Outcomes reported = read_outcomes(outcomes);
+        ExecutionEnd end;
+        end.failed_tasks = reported.failed_ids;
+        end.result_tasks = reported.succeeded;
+        if (!reported.succeeded.empty())
+            end.results = jsonb_array_param(reported.results, reported.result_nulls);
+        end.cost_usd = cost;
+        end.unreported = UnreportedCost::reserved;
+        end.result = result;
+        EndedExecution ended = end_execution(id, now, end);
+        const RunningExecution& execution = ended.execution;
+        status = std::move(ended.status);
+        check_outcomes_belong(reported, execution);
+        for (const TaskFailure& f : reported.failed)
             fail_tasks(execution, {f.task_id}, f.error, f.retryable, now);
-        status = failed.empty() ? "completed" : succeeded.empty() ? "failed" : "partial";
-        finish_execution(execution, status, now, cost, UnreportedCost::reserved, result,
-                         std::nullopt, succeeded, jsonb_array_param(results, result_nulls));
 
         const std::vector<ApiConfig>& apis = config_snapshot().apis;
         const ApiCalls actual = read_actual_calls(reported_calls, apis);
@@ -203,7 +214,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
                                  apis_used(execution, actual, apis),
                                  now_point, fmt::format("execution {} completed", id));
     }
-    return pg_call([status] { return CStringGetTextDatum(status); });
+    return pg_call([&status] { return CStringGetTextDatum(status.c_str()); });
 }
 
 // fail_execution(execution_id, error, retryable) -> status
@@ -223,17 +234,19 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
 
     {
         SpiConnection spi;
-        const RunningExecution execution = lock_running_execution(id, now);
         const ConfigSnapshot& snapshot = config_snapshot();
         const std::vector<ApiConfig>& apis = snapshot.apis;
+        ExecutionEnd end;
+        end.status = "failed";
+        end.cost_usd = cost;
+        end.error = error;
+        const RunningExecution execution = end_execution(id, now, end).execution;
         if (api_name && std::none_of(apis.begin(), apis.end(), [&](const ApiConfig& a) {
                 return a.name == *api_name;
             }))
             throw core::Error(sqlstate::no_data_found,
                               fmt::format("API \"{}\" does not exist", *api_name));
         fail_tasks(execution, execution.task_ids, error, retryable, now);
-        finish_execution(execution, "failed", now, cost, UnreportedCost::nothing, std::nullopt,
-                         error);
         release_holding(execution, cost, UnreportedCost::nothing, {});
         const core::BreakerPolicy& breaker_policy = snapshot.config.breaker;
         const std::string cause = fmt::format("execution {} failed", id);
@@ -260,7 +273,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_heartbeat_execution) {
     const TimestampTz now = to_timestamptz(server_clock().now());
 
     SpiConnection spi;
-    lock_running_execution(id, now);
-    Rows rows = lease_statement.run({int64_param(id), timestamptz_param(now), extend_by});
+    Rows rows = lease_statement.run({int64_param(id), timestamptz_param(now), extend_by, text_param("running")});
+    if (rows.size() == 0)
+        refuse_callback(id, now);
     return TimestampTzGetDatum(rows.get_timestamptz(0, 1)); // by value: outlives SPI_finish
 }

@@ -56,8 +56,8 @@ Statement enqueue_unkeyed_statement(
 
 Statement queued_duplicate_statement(
     "SELECT t.id FROM orchestrator.task t"
-    "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
-    " WHERE w.name = $1 AND t.concurrency_key = $2 AND t.state = 'queued'"
+    " WHERE t.workflow_type_id = (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = $1)"
+    "   AND t.concurrency_key = $2 AND t.state = 'queued'"
     " ORDER BY t.id LIMIT 1",
     {TEXTOID, TEXTOID});
 
@@ -79,8 +79,8 @@ Statement enqueue_batch_statement(
 // waited on the unique index, and tasks this statement inserted earlier.
 Statement existing_key_statement(
     "SELECT t.id, t.idempotency_key FROM orchestrator.task t"
-    "  JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
-    " WHERE w.name = $1 AND t.idempotency_key = ANY ($2)",
+    " WHERE t.workflow_type_id = (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = $1)"
+    "   AND t.idempotency_key = ANY ($2)",
     {TEXTOID, TEXTARRAYOID});
 
 Statement type_exists_statement("SELECT 1 FROM orchestrator.workflow_type WHERE name = $1",

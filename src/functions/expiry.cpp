@@ -37,9 +37,12 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_expire_executions) {
         return Int32GetDatum(0);
     const core::BreakerPolicy breaker_policy = config_snapshot().config.breaker;
     for (RunningExecution& e : expired) {
+        ExecutionEnd end;
+        end.status = "expired";
+        end.error = "lease expired";
+        end.lease_must_hold = false;
+        end_execution(e.id, now, end);
         fail_tasks(e, e.task_ids, "lease expired", true, now);
-        finish_execution(e, "expired", now, std::nullopt, UnreportedCost::nothing, std::nullopt,
-                         "lease expired");
         release_holding(e, std::nullopt, UnreportedCost::nothing, {});
         record_breaker_failure(breaker_policy, "workflow_type", e.workflow_type, now_point,
                                "execution " + std::to_string(e.id) + " expired");

@@ -15,27 +15,41 @@ namespace sqlstate = core::sqlstate;
 
 namespace {
 
-Statement lock_execution_statement(
-    "SELECT e.status, e.lease_expires_at, " EXECUTION_COLUMNS
-    "  FROM orchestrator.workflow_orchestration e"
-    " WHERE e.id = $1 AND e.workflow_type <> 'orchestrator'"
-    "   FOR UPDATE OF e",
+// Why an execution cannot take a callback: read after an update that found it not running.
+Statement execution_state_statement(
+    "SELECT e.status, e.lease_expires_at FROM orchestrator.workflow_orchestration e"
+    " WHERE e.id = $1 AND e.workflow_type <> 'orchestrator'",
     {INT8OID});
 
-// Records an execution's end and, in the same statement, the tasks it completed ($8, $9).
-Statement finish_execution_statement(
-    "WITH succeeded AS ("
-    "    UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $3, result = d.result"
-    "      FROM unnest($8::bigint[], $9::jsonb[]) d(id, result)"
-    "     WHERE t.id = d.id AND t.state = 'running')"
-    " UPDATE orchestrator.workflow_orchestration"
-    "   SET status = $2, finished_at = $3,"
-    "       duration_ms = ((extract(epoch FROM $3) - extract(epoch FROM started_at)) * 1000)::bigint,"
-    "       cost_usd = CASE WHEN $7 THEN coalesce($4, reserved_cost_usd) ELSE $4 END,"
-    "       result = $5, error = $6"
-    " WHERE id = $1",
+// Ends execution $1 if it is running (and, with $11, its lease has not passed), and in the same
+// statement marks its tasks succeeded, except those in $8 (reported failed) and unless the end
+// is a failure ($2 'failed' or 'expired'). Results $10 belong to the tasks $9 at the same
+// positions; arrays are matched by position, never joined, so every task is a primary-key probe.
+// Without $2 the status follows from $8: completed, partial, or failed when every task failed.
+// $12 is 'running': as a parameter it cannot prove the predicate of the partial index of running
+// executions, which would otherwise look cheaper than the primary key to a plan built on small
+// statistics and be scanned whole.
+Statement end_execution_statement(
+    "WITH ended AS ("
+    "    UPDATE orchestrator.workflow_orchestration e"
+    "       SET status = coalesce($2, CASE WHEN cardinality($8) = 0 THEN 'completed'"
+    "                                      WHEN e.task_ids <@ $8 THEN 'failed'"
+    "                                      ELSE 'partial' END),"
+    "           finished_at = $3,"
+    "           duration_ms = ((extract(epoch FROM $3) - extract(epoch FROM e.started_at)) * 1000)::bigint,"
+    "           cost_usd = CASE WHEN $7 THEN coalesce($4, e.reserved_cost_usd) ELSE $4 END,"
+    "           result = $5, error = $6"
+    "     WHERE e.id = $1 AND e.workflow_type <> 'orchestrator' AND e.status = $12"
+    "       AND (NOT $11 OR e.lease_expires_at >= $3)"
+    "    RETURNING e.status, " EXECUTION_COLUMNS "),"
+    " succeeded AS ("
+    "    UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $3,"
+    "           result = ($10::jsonb[])[array_position($9::bigint[], t.id)]"
+    "     WHERE t.id = ANY ((SELECT task_ids FROM ended)::bigint[]) AND t.state = 'running'"
+    "       AND $2 IS NULL AND NOT t.id = ANY ($8))"
+    " SELECT * FROM ended",
     {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID, BOOLOID, INT8ARRAYOID,
-     JSONBARRAYOID});
+     INT8ARRAYOID, JSONBARRAYOID, BOOLOID, TEXTOID});
 
 Statement failing_tasks_statement(
     "SELECT t.id, t.attempts, w.max_attempts"
@@ -45,14 +59,16 @@ Statement failing_tasks_statement(
 
 Statement fail_tasks_statement(
     "UPDATE orchestrator.task t"
-    "   SET state = d.state, ready_at = coalesce(d.ready_at, t.ready_at), last_error = $2,"
-    "       finished_at = CASE WHEN d.state = 'dead_letter' THEN $4 END,"
-    "       dead_letter_reason = d.reason,"
+    "   SET state = ($6::text[])[array_position($1, t.id)],"
+    "       ready_at = coalesce(($7::timestamptz[])[array_position($1, t.id)], t.ready_at),"
+    "       last_error = $2,"
+    "       finished_at = CASE WHEN ($6::text[])[array_position($1, t.id)] = 'dead_letter'"
+    "                          THEN $4 END,"
+    "       dead_letter_reason = ($8::text[])[array_position($1, t.id)],"
     "       failures = coalesce(t.failures, '[]'::jsonb) || jsonb_build_array(jsonb_build_object("
     "           'attempt', t.attempts, 'execution_id', $5::bigint, 'worker_id', $3::text,"
     "           'at', $4::timestamptz, 'error', $2::text))"
-    "  FROM unnest($1::bigint[], $6::text[], $7::timestamptz[], $8::text[]) d(id, state, ready_at, reason)"
-    " WHERE t.id = d.id",
+    " WHERE t.id = ANY ($1)",
     {INT8ARRAYOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
      TEXTARRAYOID});
 
@@ -111,8 +127,8 @@ RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first) 
     return e;
 }
 
-RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now) {
-    Rows rows = lock_execution_statement.run({int64_param(execution_id)}, false, 1);
+void refuse_callback(std::int64_t execution_id, TimestampTz now) {
+    Rows rows = execution_state_statement.run({int64_param(execution_id)}, false);
     if (rows.size() == 0)
         throw core::Error(sqlstate::no_data_found,
                           fmt::format("execution {} does not exist", execution_id));
@@ -133,7 +149,24 @@ RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz n
                           fmt::format("Its lease ended at {}; this callback changes nothing.",
                                       format_time(lease)),
                           "Call heartbeat_execution before the lease ends to keep it.");
-    return read_execution(rows, 0, 3);
+    // Running with a live lease, yet the update missed it: it changed under this transaction.
+    throw core::Error(sqlstate::serialization_failure,
+                      fmt::format("execution {} changed concurrently", execution_id), {},
+                      "Retry the callback.");
+}
+
+EndedExecution end_execution(std::int64_t execution_id, TimestampTz now, const ExecutionEnd& end) {
+    Rows rows = end_execution_statement.run(
+        {int64_param(execution_id), end.status ? text_param(*end.status) : null_param(),
+         timestamptz_param(now), end.cost_usd ? SqlParam{*end.cost_usd, false} : null_param(),
+         end.result ? SqlParam{*end.result, false} : null_param(),
+         end.error ? text_param(truncate_error(*end.error)) : null_param(),
+         bool_param(end.unreported == UnreportedCost::reserved),
+         int64_array_param(end.failed_tasks), int64_array_param(end.result_tasks), end.results,
+         bool_param(end.lease_must_hold), text_param("running")});
+    if (rows.size() == 0)
+        refuse_callback(execution_id, now);
+    return {read_execution(rows, 0, 2), rows.get_text(0, 1)};
 }
 
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
@@ -149,19 +182,6 @@ void release_holding(const RunningExecution& execution, std::optional<Datum> cos
         });
     }
     release_at_commit(config_snapshot().instance, execution.holding, spent, actual_calls);
-}
-
-void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
-                      std::optional<Datum> cost_usd, UnreportedCost unreported,
-                      std::optional<Datum> result, std::optional<std::string_view> error,
-                      const std::vector<std::int64_t>& succeeded, SqlParam results) {
-    finish_execution_statement.run(
-        {int64_param(execution.id), text_param(status), timestamptz_param(now),
-         cost_usd ? SqlParam{*cost_usd, false} : null_param(),
-         result ? SqlParam{*result, false} : null_param(),
-         error ? text_param(truncate_error(*error)) : null_param(),
-         bool_param(unreported == UnreportedCost::reserved),
-         succeeded.empty() ? null_param() : int64_array_param(succeeded), results});
 }
 
 void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_t>& task_ids,

@@ -181,7 +181,16 @@ Rows Statement::run(std::initializer_list<SqlParam> params, bool read_only, long
     }
     SPIPlanPtr plan = plan_;
     const int result = pg_call([plan, &values, &nulls, read_only, limit] {
-        return SPI_execute_plan(plan, values, nulls, read_only, limit);
+        // Every statement here reaches its rows through an index. With sequential scans priced
+        // out, a plan built (or rebuilt) while the statistics say the tables are tiny stays an
+        // index plan as they grow, instead of scanning the whole table until the next ANALYZE.
+        // An error skips the restore; the (sub)transaction abort undoes the setting then.
+        const int nest_level = NewGUCNestLevel();
+        set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                          true, 0, false);
+        const int status = SPI_execute_plan(plan, values, nulls, read_only, limit);
+        AtEOXact_GUC(true, nest_level);
+        return status;
     });
     if (result < 0)
         throw std::runtime_error(SPI_result_code_string(result));

@@ -31,10 +31,6 @@ struct RunningExecution {
     std::vector<ApiUse> apis;  // the calls reserved for it, by API
 };
 
-// Locks a running execution whose lease has not passed, or raises: P0002 when it never existed,
-// OR002 when it already finished, OR001 when its lease expired. Needs an SPI connection.
-RunningExecution lock_running_execution(std::int64_t execution_id, TimestampTz now);
-
 // The columns read_execution reads, in order, from an execution row `e`.
 #define EXECUTION_COLUMNS                                                                          \
     "e.id, e.worker_id, e.workflow_type, e.task_ids, e.started_at,"                                \
@@ -53,13 +49,32 @@ enum class UnreportedCost { reserved, nothing };
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
                      UnreportedCost unreported, const ApiCalls& actual_calls);
 
-// Records the execution's end, and marks `succeeded` tasks succeeded with their `results`
-// (a jsonb[] of the same length, or NULL). `status` is completed, partial, failed or expired.
-void finish_execution(const RunningExecution& execution, std::string_view status, TimestampTz now,
-                      std::optional<Datum> cost_usd, UnreportedCost unreported,
-                      std::optional<Datum> result, std::optional<std::string_view> error,
-                      const std::vector<std::int64_t>& succeeded = {},
-                      SqlParam results = null_param());
+struct ExecutionEnd {
+    // "failed" or "expired"; none: completed, or partial or failed by failed_tasks.
+    std::optional<std::string_view> status;
+    std::vector<std::int64_t> failed_tasks;  // reported failed; every other task succeeded
+    std::vector<std::int64_t> result_tasks;  // the tasks `results` (a jsonb[] or NULL) belong to
+    SqlParam results = null_param();
+    std::optional<Datum> cost_usd;
+    UnreportedCost unreported = UnreportedCost::nothing;
+    std::optional<Datum> result;
+    std::optional<std::string_view> error;
+    bool lease_must_hold = true;  // a callback; expiry ends executions whose lease has passed
+};
+
+struct EndedExecution {
+    RunningExecution execution;
+    std::string status;
+};
+
+// Ends a running execution and marks its tasks succeeded (unless the end fails them), in one
+// statement that takes the row lock, so the execution's state is the fencing token: a callback
+// for an execution that never existed raises P0002, one that already finished OR002, one whose
+// lease has passed OR001. Needs an SPI connection.
+EndedExecution end_execution(std::int64_t execution_id, TimestampTz now, const ExecutionEnd& end);
+
+// Raises the error that explains why execution_id cannot take a callback now.
+[[noreturn]] void refuse_callback(std::int64_t execution_id, TimestampTz now);
 
 // Each task's attempt failed: it is retried after backoff, or dead-lettered when its attempts are
 // used up or the failure is not retryable. The failure joins the task's history.
