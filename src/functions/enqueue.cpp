@@ -6,6 +6,7 @@
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/worker.hpp"
 
 #include <fmt/format.h>
 #include <boost/container/flat_map.hpp>
@@ -159,8 +160,10 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
             : enqueue_unkeyed_statement.run(
                   {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
                    timestamptz_param(now), c.run_after, c.max_queue_wait, c.parent, c.cost});
-    if (inserted.size() == 1)
+    if (inserted.size() == 1) {
+        wake_worker_at_commit();
         return Int64GetDatum(inserted.get_int64(0, 1));
+    }
     if (key) {
         Rows existing = existing_key_statement.run(
             {text_param(c.workflow_type), text_array_param({std::string(*key).c_str()})});
@@ -234,6 +237,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
              keys.empty() ? null_param() : text_array_param(key_params), timestamptz_param(now),
              c.run_after, c.max_queue_wait, c.parent, c.cost});
 
+        if (inserted.size() > 0)
+            wake_worker_at_commit();
         // Rows come back in input order; keyed rows that already existed are looked up.
         boost::container::flat_map<std::string, std::int64_t> by_key;
         std::vector<std::int64_t> unkeyed;

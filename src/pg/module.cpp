@@ -4,6 +4,7 @@
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/settings.hpp"
+#include "orchestrator/pg/worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -14,6 +15,13 @@ void _PG_init(void) {
     if (process_shared_preload_libraries_in_progress) {
         orchestrator::pg::request_governance_memory();
         orchestrator::pg::request_config_version_memory();
+        orchestrator::pg::register_worker();
+    } else {
+        ereport(LOG,
+                (errmsg("orchestrator loaded without shared_preload_libraries: no background "
+                        "worker, and governance counters are read from the tables"),
+                 errhint("Add orchestrator to shared_preload_libraries and restart, or call "
+                         "orchestrator.tick() every minute (for example from pg_cron).")));
     }
 }
 }

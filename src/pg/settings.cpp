@@ -8,6 +8,13 @@ char* test_now = nullptr;
 int test_seed = 0;
 int max_payload_bytes = 1024 * 1024;
 int max_error_bytes = 4096;
+bool worker_enabled = true;
+char* worker_database = nullptr;
+char* worker_role = nullptr;
+int heartbeat_interval_ms = 5 * 60 * 1000;
+int liveness_interval_ms = 30 * 1000;
+int hint_interval_ms = 100;
+char* dispatch_channel = nullptr;
 
 void define() {
     DefineCustomStringVariable(
@@ -26,6 +33,35 @@ void define() {
                             "Failure messages from callbacks are truncated to this many bytes.",
                             nullptr, &max_error_bytes, 4096, 64, 1024 * 1024, PGC_SUSET,
                             GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("orchestrator.worker_enabled",
+                             "Whether the background worker beats (it still records liveness).",
+                             nullptr, &worker_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr,
+                             nullptr);
+    DefineCustomStringVariable("orchestrator.database",
+                               "The database whose orchestrator the background worker runs.",
+                               nullptr, &worker_database, "postgres", PGC_POSTMASTER, 0, nullptr,
+                               nullptr, nullptr);
+    DefineCustomStringVariable(
+        "orchestrator.worker_role", "The role the background worker connects as.",
+        "A role that may log in and use the orchestrator schema; not the bootstrap superuser. "
+        "Until it is set the worker waits.",
+        &worker_role, "", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("orchestrator.heartbeat_interval",
+                            "Time between two heartbeats (passes of the state machine).", nullptr,
+                            &heartbeat_interval_ms, 5 * 60 * 1000, 1000, 24 * 3600 * 1000,
+                            PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("orchestrator.liveness_interval",
+                            "Time between two liveness records of the background worker.",
+                            nullptr, &liveness_interval_ms, 30 * 1000, 100, 3600 * 1000,
+                            PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("orchestrator.hint_interval",
+                            "Least time between two dispatch hints; enqueues in between are "
+                            "announced together at its end.",
+                            nullptr, &hint_interval_ms, 100, 0, 60 * 1000, PGC_SIGHUP,
+                            GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("orchestrator.dispatch_channel",
+                               "NOTIFY channel of the dispatch hints.", nullptr, &dispatch_channel,
+                               "orchestrator_dispatch", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("orchestrator");
 }
 

@@ -184,10 +184,15 @@ Rows Statement::run(std::initializer_list<SqlParam> params, bool read_only, long
         // Every statement here reaches its rows through an index. With sequential scans priced
         // out, a plan built (or rebuilt) while the statistics say the tables are tiny stays an
         // index plan as they grow, instead of scanning the whole table until the next ANALYZE.
-        // An error skips the restore; the (sub)transaction abort undoes the setting then.
+        // The price put on a scan of a table without a usable index (the one-row configuration
+        // tables) would make every such statement worth compiling with JIT, at each execution:
+        // these statements are all short, so JIT is off for them.
+        // An error skips the restore; the (sub)transaction abort undoes the settings then.
         const int nest_level = NewGUCNestLevel();
         set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                           true, 0, false);
+        set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                          false);
         const int status = SPI_execute_plan(plan, values, nulls, read_only, limit);
         AtEOXact_GUC(true, nest_level);
         return status;

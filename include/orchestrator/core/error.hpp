@@ -15,6 +15,7 @@ inline constexpr std::string_view null_value_not_allowed = "22004";
 inline constexpr std::string_view invalid_text_representation = "22P02";
 inline constexpr std::string_view program_limit_exceeded = "54000";
 inline constexpr std::string_view no_data_found = "P0002";
+inline constexpr std::string_view object_not_in_prerequisite_state = "55000";
 inline constexpr std::string_view object_in_use = "55006";
 inline constexpr std::string_view out_of_memory = "53200";
 inline constexpr std::string_view internal_error = "XX000";

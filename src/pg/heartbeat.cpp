@@ -1,0 +1,202 @@
+#include "orchestrator/pg/heartbeat.hpp"
+
+#include "orchestrator/core/error.hpp"
+#include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/expiry.hpp"
+#include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/settings.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <fmt/format.h>
+
+extern "C" {
+#include "commands/async.h"
+}
+
+namespace orchestrator::pg {
+
+namespace {
+
+using core::WorkerState;
+
+constexpr int leases_per_pass = 1000;
+// A hint counts ready tasks up to this many; beyond, it says "at least".
+constexpr int hint_count_cap = 10000;
+
+Statement stored_state_statement(
+    "SELECT state, recover_after, failures FROM orchestrator.worker_state FOR UPDATE", {});
+
+// $1 new state, $2 now, $3 reason, $4 runner, $5 failures, $6 recover after, $7 the state left
+Statement transition_statement(
+    "WITH moved AS ("
+    "    UPDATE orchestrator.worker_state"
+    "       SET state = $1, entered_at = $2, failures = $5, recover_after = $6,"
+    "           last_error = CASE WHEN $1 = 'error_recovery' THEN $3 ELSE last_error END,"
+    "           pass_started_at = CASE WHEN $1 = 'analyzing' THEN $2 ELSE pass_started_at END,"
+    "           pass_finished_at = CASE WHEN $7 = 'monitoring' THEN $2 ELSE pass_finished_at END"
+    "    RETURNING 1)"
+    " INSERT INTO orchestrator.worker_transition (from_state, to_state, at, reason, runner)"
+    " SELECT $7, $1, $2, $3, $4 FROM moved",
+    {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, TEXTOID});
+
+Statement failure_statement(
+    "UPDATE orchestrator.worker_state SET failures = $1, recover_after = $2, last_error = $3",
+    {INT4OID, TIMESTAMPTZOID, TEXTOID});
+
+Statement liveness_statement(
+    "UPDATE orchestrator.worker_state SET alive_at = $1, alive_pid = $2, alive_runner = $3",
+    {TIMESTAMPTZOID, INT4OID, TEXTOID});
+
+// Ready tasks per type that may be dispatched, counted by the ready index up to a cap.
+Statement ready_work_statement(
+    "SELECT w.name, r.ready, w.batch_max"
+    "  FROM orchestrator.workflow_type w"
+    " CROSS JOIN LATERAL (SELECT count(*)::integer AS ready FROM ("
+    "     SELECT 1 FROM orchestrator.task t"
+    "      WHERE t.workflow_type_id = w.id AND t.state = 'queued' AND t.ready_at <= $1"
+    "      LIMIT $2) l) r"
+    " WHERE NOT w.paused AND r.ready > 0"
+    " ORDER BY w.name",
+    {TIMESTAMPTZOID, INT4OID});
+
+const char* runner_name(PassRunner runner) { return runner == PassRunner::worker ? "worker" : "tick"; }
+
+struct Stored {
+    WorkerState state = WorkerState::idle;
+    std::optional<TimestampTz> recover_after;
+    int failures = 0;
+};
+
+Stored read_stored() {
+    Rows rows = stored_state_statement.run({});
+    if (rows.size() != 1)
+        throw core::Error(core::sqlstate::internal_error, "orchestrator.worker_state has no row");
+    Stored s;
+    const std::string name = rows.get_text(0, 1);
+    const auto state = core::parse_worker_state(name);
+    if (!state)
+        throw core::Error(core::sqlstate::internal_error,
+                          fmt::format("unknown worker state \"{}\"", name));
+    s.state = *state;
+    if (!rows.is_null(0, 2))
+        s.recover_after = rows.get_timestamptz(0, 2);
+    s.failures = rows.get_int32(0, 3);
+    return s;
+}
+
+void move(const Stored& from, WorkerState to, PassRunner runner, const std::string& reason,
+          int failures, std::optional<TimestampTz> recover_after) {
+    const TimestampTz now = to_timestamptz(server_clock().now());
+    transition_statement.run(
+        {text_param(core::to_string(to)), timestamptz_param(now), text_param(reason),
+         text_param(runner_name(runner)), int32_param(failures),
+         recover_after ? timestamptz_param(*recover_after) : null_param(),
+         text_param(core::to_string(from.state))});
+}
+
+// Rolls the budget day: opening the shared counters starts a new day when one began.
+void roll_budget_day() {
+    const ConfigSnapshot& snapshot = config_snapshot();
+    const core::TimePoint now = server_clock().now();
+    Governance governance(snapshot.instance, config_at(snapshot, now), snapshot.apis, now);
+}
+
+void do_step(WorkerState step, PassRunner runner) {
+    switch (step) {
+    case WorkerState::analyzing:
+        expire_leases(leases_per_pass);
+        roll_budget_day();
+        break;
+    case WorkerState::dispatching:
+        send_dispatch_hints();
+        break;
+    case WorkerState::monitoring:
+        record_liveness(runner);
+        break;
+    case WorkerState::idle:
+    case WorkerState::error_recovery:
+        break;
+    }
+}
+
+} // namespace
+
+int run_pass(PassRunner runner, const std::function<void()>& between_steps) {
+    std::vector<WorkerState> steps;
+    {
+        SpiConnection spi;
+        steps = core::pass_from(read_stored().state);
+    }
+    for (WorkerState step : steps) {
+        {
+            SpiConnection spi;
+            const Stored stored = read_stored();
+            if (stored.state != step) {
+                if (!core::transition_allowed(stored.state, step))
+                    throw core::Error(core::sqlstate::object_not_in_prerequisite_state,
+                                      fmt::format("the worker state moved to {} meanwhile",
+                                                  core::to_string(stored.state)));
+                // A completed pass clears the failure count; recovery keeps it until then.
+                const int failures = step == WorkerState::idle &&
+                                             stored.state == WorkerState::monitoring
+                                         ? 0
+                                         : stored.failures;
+                move(stored, step, runner, "heartbeat", failures, std::nullopt);
+            }
+        }
+        between_steps();
+        {
+            SpiConnection spi;
+            do_step(step, runner);
+        }
+        between_steps();
+    }
+    return static_cast<int>(steps.size());
+}
+
+void enter_error_recovery(PassRunner runner, const std::string& reason) {
+    SpiConnection spi;
+    const Stored stored = read_stored();
+    const int failures = stored.failures + 1;
+    const TimestampTz recover_after = to_timestamptz(
+        server_clock().now() + core::recovery_delay(core::RecoveryPolicy{}, failures));
+    if (stored.state == WorkerState::error_recovery)
+        failure_statement.run(
+            {int32_param(failures), timestamptz_param(recover_after), text_param(reason)});
+    else
+        move(stored, WorkerState::error_recovery, runner, reason, failures, recover_after);
+}
+
+bool recovery_due() {
+    SpiConnection spi;
+    const Stored stored = read_stored();
+    return stored.state != WorkerState::error_recovery || !stored.recover_after ||
+           *stored.recover_after <= to_timestamptz(server_clock().now());
+}
+
+void record_liveness(PassRunner runner) {
+    liveness_statement.run({timestamptz_param(to_timestamptz(server_clock().now())),
+                            int32_param(MyProcPid), text_param(runner_name(runner))});
+}
+
+int send_dispatch_hints() {
+    Rows rows = ready_work_statement.run(
+        {timestamptz_param(to_timestamptz(server_clock().now())), int32_param(hint_count_cap)},
+        true);
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        const std::string name = rows.get_text(i, 1); // names are [a-z0-9_]
+        const int ready = rows.get_int32(i, 2);
+        const int batch = std::min(ready, rows.get_int32(i, 3));
+        const std::string payload =
+            fmt::format("{{\"workflow_type\": \"{}\", \"ready\": {}, \"ready_at_least\": {}, "
+                        "\"batch\": {}}}",
+                        name, ready, ready == hint_count_cap ? "true" : "false", batch);
+        const char* text = payload.c_str();
+        const char* channel = settings::dispatch_channel;
+        pg_call([channel, text] { Async_Notify(channel, text); });
+    }
+    return static_cast<int>(rows.size());
+}
+
+} // namespace orchestrator::pg

@@ -1,0 +1,311 @@
+#include "orchestrator/pg/worker.hpp"
+
+#include "orchestrator/core/worker_state.hpp"
+#include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/heartbeat.hpp"
+#include "orchestrator/pg/settings.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <string>
+
+extern "C" {
+#include "catalog/pg_authid_d.h"
+#include "commands/extension.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+
+PGDLLEXPORT void orchestrator_worker_main(Datum);
+}
+
+namespace orchestrator::pg {
+
+namespace {
+
+// How the committing backends reach the worker.
+struct WakeSlot {
+    Latch* latch; // the worker's, while it runs
+    pg_atomic_uint32 work_arrived;
+};
+WakeSlot* wake_slot = nullptr;
+
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+void shmem_request() {
+    if (previous_request_hook)
+        previous_request_hook();
+    RequestAddinShmemSpace(MAXALIGN(sizeof(WakeSlot)));
+}
+
+void shmem_startup() {
+    if (previous_startup_hook)
+        previous_startup_hook();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found = false;
+    wake_slot = static_cast<WakeSlot*>(ShmemInitStruct("orchestrator wake slot", sizeof(WakeSlot), &found));
+    if (!found) {
+        wake_slot->latch = nullptr;
+        pg_atomic_init_u32(&wake_slot->work_arrived, 0);
+    }
+    LWLockRelease(AddinShmemInitLock);
+}
+
+bool wake_pending = false;
+bool wake_callback_registered = false;
+
+void on_transaction_event(XactEvent event, void*) {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
+        if (wake_pending && wake_slot != nullptr) {
+            pg_atomic_write_u32(&wake_slot->work_arrived, 1);
+            Latch* latch = wake_slot->latch;
+            if (latch != nullptr)
+                SetLatch(latch);
+        }
+        wake_pending = false;
+    } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+        wake_pending = false;
+    }
+}
+
+// --- the worker's side ----------------------------------------------------------------------
+
+void start_transaction() {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void commit_transaction() {
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_stat(false);
+    pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+// Runs `work` in a transaction of its own. An error is logged and rolled back, and returns its
+// message; success returns "".
+template <typename F> std::string in_transaction(const char* what, F&& work) {
+    pgstat_report_activity(STATE_RUNNING, what);
+    start_transaction();
+    std::string failure;
+    try {
+        work();
+        commit_transaction();
+        return failure;
+    } catch (const PgError& e) {
+        failure = e.data()->message != nullptr ? e.data()->message : "error";
+    } catch (const std::exception& e) {
+        failure = e.what();
+    } catch (...) {
+        failure = "unknown error";
+    }
+    ereport(LOG, (errmsg("orchestrator worker: %s failed: %s", what, failure.c_str())));
+    AbortCurrentTransaction();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    return failure;
+}
+
+bool extension_exists() {
+    bool exists = false;
+    in_transaction("looking for the extension", [&exists] {
+        exists = pg_call([] { return OidIsValid(get_extension_oid("orchestrator", true)); });
+    });
+    return exists;
+}
+
+// A pass; on failure, error recovery with its backoff. Returns when the next pass is due.
+TimestampTz heartbeat(int& failures_in_row) {
+    const std::string failure = in_transaction("heartbeat", [] {
+        run_pass(PassRunner::worker, [] {
+            commit_transaction();
+            start_transaction();
+        });
+    });
+    if (failure.empty()) {
+        failures_in_row = 0;
+        return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), settings::heartbeat_interval_ms);
+    }
+    ++failures_in_row;
+    in_transaction("entering error recovery",
+                   [&failure] { enter_error_recovery(PassRunner::worker, failure); });
+    const core::Duration delay = core::recovery_delay(core::RecoveryPolicy{}, failures_in_row);
+    return TimestampTzPlusMilliseconds(
+        GetCurrentTimestamp(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+}
+
+long milliseconds_until(TimestampTz at, TimestampTz now) {
+    return std::max<long>(0, (at - now) / 1000);
+}
+
+// The heartbeat lock, held for a whole pass across its transactions (session level).
+bool try_heartbeat_lock() {
+    bool locked = false;
+    in_transaction("taking the heartbeat lock", [&locked] {
+        locked = pg_call([] {
+            return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
+                                                    Int32GetDatum(heartbeat_lock_class),
+                                                    Int32GetDatum(heartbeat_lock_key)));
+        });
+    });
+    return locked;
+}
+
+void release_heartbeat_lock() {
+    in_transaction("releasing the heartbeat lock", [] {
+        pg_call([] {
+            DirectFunctionCall2(pg_advisory_unlock_int4, Int32GetDatum(heartbeat_lock_class),
+                                Int32GetDatum(heartbeat_lock_key));
+        });
+    });
+}
+
+void worker_loop() {
+    bool told_waiting = false;
+    int failures_in_row = 0;
+    TimestampTz next_heartbeat = GetCurrentTimestamp(); // at start: resume a stored pass
+    TimestampTz next_liveness = next_heartbeat;
+    TimestampTz next_hint_allowed = 0;
+    bool hint_waiting = false;
+    int heartbeat_interval = settings::heartbeat_interval_ms;
+
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+            if (settings::heartbeat_interval_ms != heartbeat_interval) {
+                next_heartbeat = TimestampTzPlusMilliseconds(
+                    next_heartbeat, settings::heartbeat_interval_ms - heartbeat_interval);
+                heartbeat_interval = settings::heartbeat_interval_ms;
+            }
+        }
+        TimestampTz now = GetCurrentTimestamp();
+        long wait_ms = settings::liveness_interval_ms;
+
+        if (!extension_exists()) {
+            if (!told_waiting)
+                ereport(LOG, (errmsg("orchestrator worker: waiting for CREATE EXTENSION "
+                                     "orchestrator in database \"%s\"",
+                                     settings::worker_database)));
+            told_waiting = true;
+        } else {
+            told_waiting = false;
+            if (pg_atomic_exchange_u32(&wake_slot->work_arrived, 0) != 0)
+                hint_waiting = true;
+            if (settings::worker_enabled && now >= next_heartbeat) {
+                if (try_heartbeat_lock()) {
+                    next_heartbeat = heartbeat(failures_in_row);
+                    release_heartbeat_lock();
+                    hint_waiting = false; // the pass sent hints for everything ready
+                } else {
+                    next_heartbeat = TimestampTzPlusMilliseconds(now, 1000); // tick() is running
+                }
+                now = GetCurrentTimestamp();
+            }
+            if (settings::worker_enabled && hint_waiting && now >= next_hint_allowed) {
+                in_transaction("sending dispatch hints", [] {
+                    SpiConnection spi;
+                    send_dispatch_hints();
+                });
+                hint_waiting = false;
+                next_hint_allowed = TimestampTzPlusMilliseconds(now, settings::hint_interval_ms);
+            }
+            if (now >= next_liveness) {
+                in_transaction("recording liveness", [] {
+                    SpiConnection spi;
+                    record_liveness(PassRunner::worker);
+                });
+                next_liveness = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
+            }
+            now = GetCurrentTimestamp();
+            wait_ms = milliseconds_until(next_liveness, now);
+            if (settings::worker_enabled)
+                wait_ms = std::min(wait_ms, milliseconds_until(next_heartbeat, now));
+            if (settings::worker_enabled && hint_waiting)
+                wait_ms = std::min(wait_ms, milliseconds_until(next_hint_allowed, now));
+        }
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+}
+
+void clear_wake_latch(int, Datum) {
+    if (wake_slot != nullptr)
+        wake_slot->latch = nullptr;
+}
+
+} // namespace
+
+void register_worker() {
+    previous_request_hook = shmem_request_hook;
+    shmem_request_hook = shmem_request;
+    previous_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = shmem_startup;
+
+    BackgroundWorker worker;
+    std::memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    // Not on a standby: the postmaster starts it once recovery has finished (promotion).
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 5;
+    std::strcpy(worker.bgw_library_name, "orchestrator");
+    std::strcpy(worker.bgw_function_name, "orchestrator_worker_main");
+    std::strcpy(worker.bgw_name, "orchestrator worker");
+    std::strcpy(worker.bgw_type, "orchestrator worker");
+    RegisterBackgroundWorker(&worker);
+}
+
+void wake_worker_at_commit() {
+    if (wake_slot == nullptr)
+        return;
+    if (!wake_callback_registered) {
+        pg_call([] { RegisterXactCallback(on_transaction_event, nullptr); });
+        wake_callback_registered = true;
+    }
+    wake_pending = true;
+}
+
+} // namespace orchestrator::pg
+
+// The worker's entry point. PostgreSQL errors outside a transaction end the process (FATAL), and
+// the postmaster starts it again after bgw_restart_time; inside one they are logged and recovered.
+void orchestrator_worker_main(Datum) {
+    using namespace orchestrator::pg;
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+
+    if (settings::worker_role == nullptr || settings::worker_role[0] == '\0') {
+        ereport(LOG, (errmsg("orchestrator worker: not started, orchestrator.worker_role is not set"),
+                      errhint("Set orchestrator.worker_role to a role that may log in and use "
+                              "schema orchestrator, then restart the server.")));
+        proc_exit(0); // exit code 0: the postmaster does not start it again
+    }
+    BackgroundWorkerInitializeConnection(settings::worker_database, settings::worker_role, 0);
+    if (GetUserId() == BOOTSTRAP_SUPERUSERID) {
+        ereport(LOG, (errmsg("orchestrator worker: not started, orchestrator.worker_role must not "
+                             "be the bootstrap superuser"),
+                      errhint("Create a role of its own for the worker.")));
+        proc_exit(0);
+    }
+    wake_slot->latch = MyLatch;
+    on_shmem_exit(clear_wake_latch, 0);
+    pgstat_report_appname("orchestrator worker");
+    try {
+        worker_loop();
+    } catch (const std::exception& e) {
+        ereport(FATAL, (errmsg("orchestrator worker: %s", e.what())));
+    }
+}
