@@ -45,7 +45,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
-test/unit/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard include/orchestrator/core/*.hpp)
+test/unit/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard include/orchestrator/core/*.hpp test/unit/*.hpp)
 	$(CXX) -std=c++17 $(WARNINGS) -O1 -g $(CORE_CPPFLAGS) $(UNIT_SRCS) $(CORE_SRCS) \
 		-lgtest_main -lgtest -pthread -o $@
 

@@ -4,14 +4,6 @@
 
 namespace orchestrator::core {
 
-namespace {
-constexpr std::int64_t seconds_per_day = 86400;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-} // namespace
-
 MicroUsd remaining(const BudgetPolicy& policy, const BudgetLedger& ledger, bool critical) {
     const MicroUsd left = policy.daily_limit - ledger.spent - ledger.reserved;
     return std::max<MicroUsd>(0, critical ? left : left - policy.critical_reserve);
@@ -26,22 +18,6 @@ ModelTier model_tier(const BudgetPolicy& policy, const BudgetLedger& ledger) {
     return past_soft_threshold(policy, ledger) ? ModelTier::economy : ModelTier::standard;
 }
 
-namespace {
-// The UTC instant of a local wall-clock time. Where the time occurs twice (clocks going back)
-// it is the first occurrence; where it does not occur (clocks going forward) it is the end of
-// the gap. The offsets 14 hours either side are those in force before and after any change.
-std::int64_t local_to_utc(std::int64_t local, const UtcOffset& offset) {
-    const std::int64_t before = offset(TimePoint(seconds(local - 14 * 3600)));
-    const std::int64_t after = offset(TimePoint(seconds(local + 14 * 3600)));
-    const std::int64_t first = local - std::max(before, after);
-    const std::int64_t second = local - std::min(before, after);
-    if (offset(TimePoint(seconds(first))) == std::max(before, after))
-        return first;
-    if (offset(TimePoint(seconds(second))) == std::min(before, after))
-        return second;
-    return local - before; // in the gap
-}
-} // namespace
 
 TimePoint budget_day_start(TimePoint now, int start_hour, const UtcOffset& offset) {
     const std::int64_t now_s = std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();

@@ -3,10 +3,8 @@
 namespace orchestrator::core {
 
 namespace {
-constexpr std::int64_t seconds_per_day = 86400;
-
 bool day_in(const BusinessHours& hours, std::int64_t day_number) {
-    const int monday_based = static_cast<int>(((day_number + 3) % 7 + 7) % 7); // 1970-01-01: Thu
+    const int monday_based = (weekday_from_days(day_number) + 6) % 7;
     return (hours.days_mask >> monday_based) & 1;
 }
 } // namespace
@@ -14,8 +12,7 @@ bool day_in(const BusinessHours& hours, std::int64_t day_number) {
 bool within_business_hours(const BusinessHours& hours, TimePoint now, const UtcOffset& offset) {
     const std::int64_t local =
         std::chrono::duration_cast<seconds>(now.time_since_epoch()).count() + offset(now);
-    const std::int64_t day = local >= 0 ? local / seconds_per_day
-                                        : -((-local + seconds_per_day - 1) / seconds_per_day);
+    const std::int64_t day = floor_div(local, seconds_per_day);
     const int minute = static_cast<int>((local - day * seconds_per_day) / 60);
     if (hours.start_minute == hours.end_minute)
         return day_in(hours, day);

@@ -3,6 +3,8 @@
 // for the rest of the day; the day is 23 or 25 hours long across a DST change.
 #include "orchestrator/core/budget.hpp"
 
+#include "test_time.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,22 +17,10 @@
 namespace {
 
 using namespace orchestrator::core;
+using namespace orchestrator::test_time;
 
 constexpr MicroUsd usd = micro_usd_per_usd;
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-TimePoint utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-    return TimePoint(seconds(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s));
-}
 
 std::string show(TimePoint t) {
     const std::int64_t s = std::chrono::duration_cast<seconds>(t.time_since_epoch()).count();
@@ -44,13 +34,6 @@ std::string show(TimePoint t) {
     return buf;
 }
 
-// A fake Europe/Berlin for 2026: CET (+1h) until 2026-03-29 01:00 UTC, CEST (+2h) until
-// 2026-10-25 01:00 UTC, CET again after.
-const TimePoint spring_change = utc(2026, 3, 29, 1);
-const TimePoint autumn_change = utc(2026, 10, 25, 1);
-const UtcOffset berlin = [](TimePoint t) -> std::int64_t {
-    return (t >= spring_change && t < autumn_change) ? 7200 : 3600;
-};
 const UtcOffset utc_zone = [](TimePoint) -> std::int64_t { return 0; };
 const UtcOffset tokyo = [](TimePoint) -> std::int64_t { return 9 * 3600; };
 const UtcOffset new_york_winter = [](TimePoint) -> std::int64_t { return -5 * 3600; };

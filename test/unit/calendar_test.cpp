@@ -3,6 +3,8 @@
 // belongs to the day it started on.
 #include "orchestrator/core/calendar.hpp"
 
+#include "test_time.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,19 +12,8 @@
 namespace {
 
 using namespace orchestrator::core;
+using namespace orchestrator::test_time;
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-TimePoint utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-    return TimePoint(seconds(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s));
-}
 
 UtcOffset fixed(std::int64_t offset_s) {
     return [offset_s](TimePoint) { return offset_s; };
@@ -37,10 +28,6 @@ TimePoint local(std::int64_t offset_s, int y, unsigned mo, unsigned d, int h, in
 constexpr std::int64_t est = -5 * 3600; // a fixed UTC-5 zone
 // 2026-01-05 is a Monday; 01-09 Friday, 01-10 Saturday, 01-11 Sunday.
 
-// The fake Europe/Berlin of budget_test: CEST between 2026-03-29 01:00 and 10-25 01:00 UTC.
-const UtcOffset berlin = [](TimePoint t) -> std::int64_t {
-    return (t >= utc(2026, 3, 29, 1) && t < utc(2026, 10, 25, 1)) ? 7200 : 3600;
-};
 
 constexpr std::uint8_t monday = 1 << 0;
 constexpr std::uint8_t thursday = 1 << 3;

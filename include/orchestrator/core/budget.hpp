@@ -1,4 +1,5 @@
 #pragma once
+#include "orchestrator/core/local_time.hpp"
 #include "orchestrator/core/pure.hpp"
 #include "orchestrator/core/time.hpp"
 
@@ -37,9 +38,6 @@ MicroUsd remaining(const BudgetPolicy& policy, const BudgetLedger& ledger, bool 
 bool past_soft_threshold(const BudgetPolicy& policy, const BudgetLedger& ledger);
 ModelTier model_tier(const BudgetPolicy& policy, const BudgetLedger& ledger);
 
-// The UTC offset at an instant, in seconds east of Greenwich (the server supplies its time zone
-// database; tests supply fixed transitions).
-using UtcOffset = std::function<std::int64_t(TimePoint)>;
 
 // The start of the budget day containing `now`: the most recent local `start_hour`:00.
 // Days are 23 or 25 hours long across a DST change.
