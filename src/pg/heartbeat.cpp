@@ -5,6 +5,7 @@
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/expiry.hpp"
 #include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/schedules.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -107,6 +108,7 @@ void do_step(WorkerState step, PassRunner runner) {
     case WorkerState::analyzing:
         expire_leases(leases_per_pass);
         roll_budget_day();
+        enqueue_due_schedules();
         break;
     case WorkerState::dispatching:
         send_dispatch_hints();
