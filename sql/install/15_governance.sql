@@ -18,6 +18,10 @@ CREATE TABLE orchestrator.config (
     business_end time NOT NULL DEFAULT '18:00',
     breaker_failure_threshold integer NOT NULL DEFAULT 5,
     breaker_cooldown interval NOT NULL DEFAULT '5 minutes',
+    -- History kept: finished tasks (succeeded, cancelled, discarded; not dead letters) and
+    -- finished executions older than these are pruned in small batches by each heartbeat.
+    task_retention interval NOT NULL DEFAULT '7 days',
+    execution_retention interval NOT NULL DEFAULT '30 days',
     updated_at timestamptz
 );
 INSERT INTO orchestrator.config DEFAULT VALUES;

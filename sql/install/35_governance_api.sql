@@ -153,7 +153,8 @@ BEGIN
      WHERE k NOT IN ('daily_budget_usd', 'budget_soft_ratio', 'critical_priority',
                      'critical_reserve_usd', 'budget_day_start_hour', 'time_zone',
                      'max_db_connections', 'max_memory_mb', 'business_days', 'business_start',
-                     'business_end', 'breaker_failure_threshold', 'breaker_cooldown');
+                     'business_end', 'breaker_failure_threshold', 'breaker_cooldown',
+                     'task_retention', 'execution_retention');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'cannot configure %', unknown USING ERRCODE = '22023';
     END IF;
@@ -195,6 +196,13 @@ BEGIN
         RAISE EXCEPTION 'breaker_failure_threshold must be 1..1000 and breaker_cooldown 1 second..1 day'
             USING ERRCODE = '22023';
     END IF;
+    -- Executions are kept at least two days: the budget day's spend is summed from them.
+    IF c.task_retention IS NULL OR c.task_retention NOT BETWEEN interval '1 hour' AND interval '10 years'
+       OR c.execution_retention IS NULL
+       OR c.execution_retention NOT BETWEEN interval '2 days' AND interval '10 years' THEN
+        RAISE EXCEPTION 'task_retention must be 1 hour..10 years and execution_retention 2 days..10 years'
+            USING ERRCODE = '22023';
+    END IF;
     c.updated_at := orchestrator.now();
     UPDATE orchestrator.config SET
         daily_budget_usd = c.daily_budget_usd, budget_soft_ratio = c.budget_soft_ratio,
@@ -203,7 +211,8 @@ BEGIN
         max_db_connections = c.max_db_connections, max_memory_mb = c.max_memory_mb,
         business_days = c.business_days, business_start = c.business_start,
         business_end = c.business_end, breaker_failure_threshold = c.breaker_failure_threshold,
-        breaker_cooldown = c.breaker_cooldown, updated_at = c.updated_at
+        breaker_cooldown = c.breaker_cooldown, task_retention = c.task_retention,
+        execution_retention = c.execution_retention, updated_at = c.updated_at
     RETURNING * INTO c;
     PERFORM orchestrator._audit('configure', NULL, to_jsonb(old), to_jsonb(c));
     RETURN c;

@@ -188,8 +188,10 @@ void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_
                 std::string_view error, bool retryable, TimestampTz now) {
     if (task_ids.empty())
         return;
-    Rows rows = failing_tasks_statement.run({int64_array_param(task_ids), int64_param(execution.id)},
-                                            true);
+    // Not read-only: a fresh snapshot sees the tasks as the dispatch left them, also when both
+    // calls are in one statement (a read-only run would see them through the caller's snapshot,
+    // still queued, and fail none of them).
+    Rows rows = failing_tasks_statement.run({int64_array_param(task_ids), int64_param(execution.id)});
     std::vector<std::int64_t> ids;
     std::vector<const char*> states, reasons;
     std::vector<TimestampTz> ready_ats;

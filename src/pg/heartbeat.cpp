@@ -5,6 +5,7 @@
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/expiry.hpp"
 #include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/retention.hpp"
 #include "orchestrator/pg/schedules.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
@@ -22,6 +23,7 @@ namespace {
 using core::WorkerState;
 
 constexpr int leases_per_pass = 1000;
+constexpr int pruned_per_pass = 1000; // of each kind of history
 // A hint counts ready tasks up to this many; beyond, it says "at least".
 constexpr int hint_count_cap = 10000;
 
@@ -109,6 +111,7 @@ void do_step(WorkerState step, PassRunner runner) {
         expire_leases(leases_per_pass);
         roll_budget_day();
         enqueue_due_schedules();
+        prune_history(pruned_per_pass);
         break;
     case WorkerState::dispatching:
         send_dispatch_hints();
