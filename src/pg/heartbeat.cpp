@@ -63,6 +63,25 @@ Statement ready_work_statement(
     " ORDER BY w.name",
     {TIMESTAMPTZOID, INT4OID});
 
+// The next moment after $1 work changes by itself: a lease ends, a retry (or a delayed task)
+// comes due, an open breaker's cooldown ends. NULL when none is pending. (What is already past
+// and still pending, such as a lease whose callback holds the row, waits for the heartbeat.)
+Statement next_due_statement(
+    "SELECT least("
+    "    (SELECT min(e.lease_expires_at) FROM orchestrator.workflow_orchestration e"
+    "      WHERE e.status = 'running' AND e.lease_expires_at > $1),"
+    "    (SELECT min(h.ready_at) FROM orchestrator.workflow_type w"
+    "      CROSS JOIN generate_series(1, 10) p(priority)"
+    "      CROSS JOIN LATERAL (SELECT t.ready_at FROM orchestrator.task t"
+    "                           WHERE t.workflow_type_id = w.id AND t.priority = p.priority"
+    "                             AND t.state = 'queued' AND t.ready_at > $1"
+    "                           ORDER BY t.ready_at LIMIT 1) h"
+    "      WHERE NOT w.paused),"
+    "    (SELECT min(b.opened_at + c.breaker_cooldown)"
+    "       FROM orchestrator.breaker b CROSS JOIN orchestrator.config c"
+    "      WHERE b.state = 'open' AND b.opened_at + c.breaker_cooldown > $1))",
+    {TIMESTAMPTZOID});
+
 const char* runner_name(PassRunner runner) { return runner == PassRunner::worker ? "worker" : "tick"; }
 
 struct Stored {
@@ -202,6 +221,20 @@ int send_dispatch_hints() {
         pg_call([channel, text] { Async_Notify(channel, text); });
     }
     return static_cast<int>(rows.size());
+}
+
+std::optional<TimestampTz> next_due_event() {
+    Rows rows =
+        next_due_statement.run({timestamptz_param(to_timestamptz(server_clock().now()))}, true);
+    if (rows.is_null(0, 1))
+        return std::nullopt;
+    return rows.get_timestamptz(0, 1);
+}
+
+std::optional<TimestampTz> react_to_work() {
+    expire_leases(leases_per_pass);
+    send_dispatch_hints();
+    return next_due_event();
 }
 
 } // namespace orchestrator::pg

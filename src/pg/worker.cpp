@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 
 extern "C" {
@@ -170,13 +171,74 @@ void release_heartbeat_lock() {
     });
 }
 
+// When the worker next has something to do.
+struct Timers {
+    TimestampTz heartbeat;
+    TimestampTz liveness;
+    TimestampTz reaction_allowed = 0;  // reactions are spaced by orchestrator.hint_interval
+    std::optional<TimestampTz> due;    // a lease ends, a retry comes due, a breaker cools down
+    bool work_waiting = false;         // an enqueue committed since the last reaction
+};
+
+void look_ahead(Timers& timers) {
+    in_transaction("looking ahead", [&timers] {
+        SpiConnection spi;
+        timers.due = next_due_event();
+    });
+}
+
+// One round of the worker's loop with the extension present; returns how long to sleep.
+long run_due_work(Timers& timers, int& failures_in_row) {
+    TimestampTz now = GetCurrentTimestamp();
+    if (pg_atomic_exchange_u32(&wake_slot->work_arrived, 0) != 0)
+        timers.work_waiting = true;
+    if (settings::worker_enabled && now >= timers.heartbeat) {
+        if (try_heartbeat_lock()) {
+            timers.heartbeat = heartbeat(failures_in_row);
+            release_heartbeat_lock();
+            timers.work_waiting = false; // the pass sent hints for everything ready
+            look_ahead(timers);
+        } else {
+            timers.heartbeat = TimestampTzPlusMilliseconds(now, 1000); // tick() is running
+        }
+        now = GetCurrentTimestamp();
+    }
+    const bool due = timers.due && now >= *timers.due;
+    if (settings::worker_enabled && (timers.work_waiting || due) && now >= timers.reaction_allowed) {
+        in_transaction("reacting to work", [&timers] {
+            SpiConnection spi;
+            timers.due = react_to_work();
+        });
+        timers.work_waiting = false;
+        timers.reaction_allowed = TimestampTzPlusMilliseconds(now, settings::hint_interval_ms);
+    }
+    if (now >= timers.liveness) {
+        in_transaction("recording liveness", [] {
+            SpiConnection spi;
+            record_liveness(PassRunner::worker);
+        });
+        timers.liveness = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
+    }
+    now = GetCurrentTimestamp();
+    long wait_ms = milliseconds_until(timers.liveness, now);
+    if (settings::worker_enabled) {
+        wait_ms = std::min(wait_ms, milliseconds_until(timers.heartbeat, now));
+        std::optional<TimestampTz> react_at = timers.due;
+        if (timers.work_waiting)
+            react_at = now;
+        if (react_at)
+            wait_ms = std::min(wait_ms, milliseconds_until(
+                                            std::max(timers.reaction_allowed, *react_at), now));
+    }
+    return wait_ms;
+}
+
 void worker_loop() {
     bool told_waiting = false;
     int failures_in_row = 0;
-    TimestampTz next_heartbeat = GetCurrentTimestamp(); // at start: resume a stored pass
-    TimestampTz next_liveness = next_heartbeat;
-    TimestampTz next_hint_allowed = 0;
-    bool hint_waiting = false;
+    Timers timers;
+    timers.heartbeat = GetCurrentTimestamp(); // at start: resume a stored pass
+    timers.liveness = timers.heartbeat;
     int heartbeat_interval = settings::heartbeat_interval_ms;
 
     for (;;) {
@@ -185,55 +247,20 @@ void worker_loop() {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
             if (settings::heartbeat_interval_ms != heartbeat_interval) {
-                next_heartbeat = TimestampTzPlusMilliseconds(
-                    next_heartbeat, settings::heartbeat_interval_ms - heartbeat_interval);
+                timers.heartbeat = TimestampTzPlusMilliseconds(
+                    timers.heartbeat, settings::heartbeat_interval_ms - heartbeat_interval);
                 heartbeat_interval = settings::heartbeat_interval_ms;
             }
         }
-        TimestampTz now = GetCurrentTimestamp();
         long wait_ms = settings::liveness_interval_ms;
-
-        if (!extension_exists()) {
-            if (!told_waiting)
-                ereport(LOG, (errmsg("orchestrator worker: waiting for CREATE EXTENSION "
-                                     "orchestrator in database \"%s\"",
-                                     settings::worker_database)));
-            told_waiting = true;
-        } else {
+        if (extension_exists()) {
             told_waiting = false;
-            if (pg_atomic_exchange_u32(&wake_slot->work_arrived, 0) != 0)
-                hint_waiting = true;
-            if (settings::worker_enabled && now >= next_heartbeat) {
-                if (try_heartbeat_lock()) {
-                    next_heartbeat = heartbeat(failures_in_row);
-                    release_heartbeat_lock();
-                    hint_waiting = false; // the pass sent hints for everything ready
-                } else {
-                    next_heartbeat = TimestampTzPlusMilliseconds(now, 1000); // tick() is running
-                }
-                now = GetCurrentTimestamp();
-            }
-            if (settings::worker_enabled && hint_waiting && now >= next_hint_allowed) {
-                in_transaction("sending dispatch hints", [] {
-                    SpiConnection spi;
-                    send_dispatch_hints();
-                });
-                hint_waiting = false;
-                next_hint_allowed = TimestampTzPlusMilliseconds(now, settings::hint_interval_ms);
-            }
-            if (now >= next_liveness) {
-                in_transaction("recording liveness", [] {
-                    SpiConnection spi;
-                    record_liveness(PassRunner::worker);
-                });
-                next_liveness = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
-            }
-            now = GetCurrentTimestamp();
-            wait_ms = milliseconds_until(next_liveness, now);
-            if (settings::worker_enabled)
-                wait_ms = std::min(wait_ms, milliseconds_until(next_heartbeat, now));
-            if (settings::worker_enabled && hint_waiting)
-                wait_ms = std::min(wait_ms, milliseconds_until(next_hint_allowed, now));
+            wait_ms = run_due_work(timers, failures_in_row);
+        } else if (!told_waiting) {
+            ereport(LOG, (errmsg("orchestrator worker: waiting for CREATE EXTENSION orchestrator "
+                                 "in database \"%s\"",
+                                 settings::worker_database)));
+            told_waiting = true;
         }
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
                         PG_WAIT_EXTENSION);

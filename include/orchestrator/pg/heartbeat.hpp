@@ -6,6 +6,7 @@
 #include "orchestrator/pg/postgres.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace orchestrator::pg {
@@ -36,5 +37,13 @@ void record_liveness(PassRunner runner);
 // The dispatch hints: for each workflow type with ready work, one NOTIFY on
 // orchestrator_dispatch with the tasks ready and the batch it would take. Returns how many.
 int send_dispatch_hints();
+
+// When work next changes by itself (a lease ends, a retry comes due, an open breaker cools
+// down), so the worker can wake then; none when nothing is pending. SPI connected.
+std::optional<TimestampTz> next_due_event();
+
+// Between heartbeats, when work arrived or a due event came: expires the leases that passed and
+// sends the dispatch hints. Returns the next due event. SPI connected.
+std::optional<TimestampTz> react_to_work();
 
 } // namespace orchestrator::pg
