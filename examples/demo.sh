@@ -96,12 +96,45 @@ setup_database() {
     fi
 }
 
+# The background worker connects as a role of its own (not the bootstrap superuser) to the demo
+# database; both must exist before it starts, so the settings are added after they do, with a
+# restart (once).
+WORKER_ROLE=orchestrator_pulse
+configure_worker() {
+    if as_postgres grep -q "^orchestrator.worker_role" "$DATA/postgresql.conf"; then
+        return
+    fi
+    log "Configuring the background worker (role $WORKER_ROLE, database $DB)"
+    if [ "$(psql_demo -d postgres -A -t -c "SELECT count(*) FROM pg_roles WHERE rolname = '$WORKER_ROLE'")" = 0 ]; then
+        psql_demo -d postgres -q -c "CREATE ROLE $WORKER_ROLE LOGIN SUPERUSER"
+    fi
+    printf "orchestrator.database = '%s'\norchestrator.worker_role = '%s'\n" "$DB" "$WORKER_ROLE" \
+        | as_postgres tee -a "$DATA/postgresql.conf" >/dev/null
+    as_postgres "$BIN/pg_ctl" restart -D "$DATA" -l "$DEMO_DIR/server.log" -m fast -w >/dev/null
+    wait_ready "$BIN" "$DEMO_DIR" "$PORT" || die "the server at port $PORT does not answer"
+}
+
+# Waits (up to 30 s) for the worker's first heartbeat and shows its state.
+show_worker() {
+    local i
+    for i in $(seq 1 60); do
+        if [ "$(psql_demo -d "$DB" -A -t -c "SELECT alive_runner = 'worker' AND pass_finished_at IS NOT NULL FROM orchestrator.worker_state")" = t ]; then
+            psql_demo -d "$DB" -c "SELECT state, pass_finished_at, alive_at, alive_runner FROM orchestrator.worker_state"
+            return
+        fi
+        sleep 0.5
+    done
+    warn "the background worker has not beaten yet; see $DEMO_DIR/server.log"
+}
+
 main() {
     ensure_packages
     build_and_install
     as_postgres test -f "$DATA/PG_VERSION" || init_cluster
     ensure_running "$LIBRARY_CHANGED"
     setup_database
+    configure_worker
+    show_worker
 
     cat <<EOF
 
