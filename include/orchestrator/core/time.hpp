@@ -36,4 +36,6 @@ inline double to_minutes(Duration d) {
     return std::chrono::duration<double, std::ratio<60>>(d).count();
 }
 
+inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
 } // namespace orchestrator::core
