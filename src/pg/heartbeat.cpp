@@ -1,6 +1,7 @@
 #include "orchestrator/pg/heartbeat.hpp"
 
 #include "orchestrator/core/error.hpp"
+#include "orchestrator/pg/alerts.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/expiry.hpp"
@@ -136,6 +137,7 @@ void do_step(WorkerState step, PassRunner runner) {
         send_dispatch_hints();
         break;
     case WorkerState::monitoring:
+        evaluate_alerts_now(); // before liveness: silence is measured up to this pass
         record_liveness(runner);
         break;
     case WorkerState::idle:

@@ -15,6 +15,7 @@ int heartbeat_interval_ms = 5 * 60 * 1000;
 int liveness_interval_ms = 30 * 1000;
 int hint_interval_ms = 100;
 char* dispatch_channel = nullptr;
+char* alerts_channel = nullptr;
 
 void define() {
     DefineCustomStringVariable(
@@ -62,6 +63,10 @@ void define() {
     DefineCustomStringVariable("orchestrator.dispatch_channel",
                                "NOTIFY channel of the dispatch hints.", nullptr, &dispatch_channel,
                                "orchestrator_dispatch", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("orchestrator.alerts_channel",
+                               "NOTIFY channel of alerts raised and resolved.", nullptr,
+                               &alerts_channel, "orchestrator_alerts", PGC_SIGHUP, 0, nullptr,
+                               nullptr, nullptr);
     MarkGUCPrefixReserved("orchestrator");
 }
 

@@ -35,6 +35,7 @@ SqlParam null_param() { return {Datum(0), true}; }
 SqlParam int32_param(std::int32_t v) { return {Int32GetDatum(v), false}; }
 SqlParam int64_param(std::int64_t v) { return {Int64GetDatum(v), false}; }
 SqlParam bool_param(bool v) { return {BoolGetDatum(v), false}; }
+SqlParam float8_param(double v) { return {Float8GetDatum(v), false}; }
 SqlParam timestamptz_param(TimestampTz v) { return {TimestampTzGetDatum(v), false}; }
 
 SqlParam text_param(std::string_view v) {

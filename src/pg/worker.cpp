@@ -205,10 +205,12 @@ long run_due_work(Timers& timers, int& failures_in_row) {
     }
     const bool due = timers.due && now >= *timers.due;
     if (settings::worker_enabled && (timers.work_waiting || due) && now >= timers.reaction_allowed) {
-        in_transaction("reacting to work", [&timers] {
+        const std::string failure = in_transaction("reacting to work", [&timers] {
             SpiConnection spi;
             timers.due = react_to_work();
         });
+        if (!failure.empty())
+            timers.due.reset(); // not again every hint_interval: the heartbeat takes over
         timers.work_waiting = false;
         timers.reaction_allowed = TimestampTzPlusMilliseconds(now, settings::hint_interval_ms);
     }

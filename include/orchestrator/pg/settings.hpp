@@ -16,6 +16,7 @@ extern int heartbeat_interval_ms; // orchestrator.heartbeat_interval
 extern int liveness_interval_ms;  // orchestrator.liveness_interval
 extern int hint_interval_ms;      // orchestrator.hint_interval
 extern char* dispatch_channel;    // orchestrator.dispatch_channel
+extern char* alerts_channel;      // orchestrator.alerts_channel
 
 void define();
 

@@ -36,6 +36,7 @@ SqlParam null_param();
 SqlParam int32_param(std::int32_t v);
 SqlParam int64_param(std::int64_t v);
 SqlParam bool_param(bool v);
+SqlParam float8_param(double v);
 SqlParam timestamptz_param(TimestampTz v);
 SqlParam text_param(std::string_view v); // palloc'd copy
 SqlParam int64_array_param(const std::vector<std::int64_t>& values);
