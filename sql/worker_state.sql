@@ -57,5 +57,28 @@ SELECT state, attempts, last_error FROM orchestrator.task WHERE id = :task;
 -- and a late callback for it is refused
 SELECT pg_temp.error_of(format('SELECT orchestrator.complete_execution(%s)', :execution));
 
+-- ANALYZING half-opens a breaker whose cooldown (5 minutes) has passed and records why; the next
+-- dispatch takes its one trial. Five failures in a row open the type's breaker.
+SELECT orchestrator.register_workflow_type('brittle', max_attempts => 10) > 0 AS registered;
+SELECT orchestrator.enqueue('brittle', '{}') > 0 AS enqueued;
+SELECT count(orchestrator.fail_execution(e.execution_id, 'boom'))
+  FROM generate_series(1, 5) n,
+       LATERAL (SELECT set_config('orchestrator.test_now',
+                                  (timestamptz '2026-04-06 09:30:00+00' + n * interval '1 hour')::text,
+                                  false)) clock,
+       LATERAL orchestrator.orchestrate_next_execution('w' || n, 1, '{brittle}') e;
+SELECT state, opened_at FROM orchestrator.breaker WHERE name = 'brittle';
+SET orchestrator.test_now = '2026-04-06 14:34:59+00';
+SELECT orchestrator.tick() AS ran;
+SELECT state FROM orchestrator.breaker WHERE name = 'brittle';
+SET orchestrator.test_now = '2026-04-06 14:35:00+00';
+SELECT orchestrator.tick() AS ran;
+SELECT state, trial_execution_id FROM orchestrator.breaker WHERE name = 'brittle';
+SELECT from_state, to_state, at, cause FROM orchestrator.breaker_event WHERE name = 'brittle' ORDER BY at, from_state;
+-- (the task's fifth retry waits 16 minutes after 14:30, give or take 30 s)
+SET orchestrator.test_now = '2026-04-06 14:47:00+00';
+SELECT batch_size FROM orchestrator.orchestrate_next_execution('trial', 1, '{brittle}');
+SELECT state, trial_execution_id IS NOT NULL AS trial_taken FROM orchestrator.breaker WHERE name = 'brittle';
+
 RESET orchestrator.test_now;
 DROP EXTENSION orchestrator;

@@ -51,6 +51,17 @@ Statement breaker_event_statement(
     " VALUES ($1, $2, $3, $4, $5, $6)",
     {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
 
+// $1 now, $2 the cooldown in microseconds
+Statement half_open_statement(
+    "WITH cooled AS ("
+    "    UPDATE orchestrator.breaker SET state = 'half_open', updated_at = $1"
+    "     WHERE state = 'open' AND trial_execution_id IS NULL"
+    "       AND opened_at + $2 * interval '1 microsecond' <= $1"
+    "    RETURNING kind, name)"
+    " INSERT INTO orchestrator.breaker_event (kind, name, from_state, to_state, at, cause)"
+    " SELECT kind, name, 'open', 'half_open', $1, 'cooldown passed' FROM cooled",
+    {TIMESTAMPTZOID, INT8OID});
+
 core::BreakerState state_of(const std::string& s) {
     if (s == "open")
         return core::BreakerState::open;
@@ -169,6 +180,13 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
     const core::BreakerPolicy success_needs_no_policy;
     for (const auto& [kind, name] : tracked)
         record_outcome(success_needs_no_policy, kind, name, true, now, cause);
+}
+
+int half_open_cooled_breakers(const core::BreakerPolicy& policy, core::TimePoint now) {
+    return static_cast<int>(
+        half_open_statement
+            .run({timestamptz_param(to_timestamptz(now)), int64_param(policy.cooldown.count())})
+            .size());
 }
 
 } // namespace orchestrator::pg

@@ -2,6 +2,7 @@
 
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/pg/alerts.hpp"
+#include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/expiry.hpp"
@@ -118,20 +119,24 @@ void move(const Stored& from, WorkerState to, PassRunner runner, const std::stri
          text_param(core::to_string(from.state))});
 }
 
-// Rolls the budget day: opening the shared counters starts a new day when one began.
-void roll_budget_day() {
+// ANALYZING: expire leases, roll the budget day, half-open cooled breakers, enqueue recurring
+// work that is due, prune history.
+void analyze() {
+    expire_leases(leases_per_pass);
     const ConfigSnapshot& snapshot = config_snapshot();
     const core::TimePoint now = server_clock().now();
-    Governance governance(snapshot.instance, config_at(snapshot, now), snapshot.apis, now);
+    const GovernanceConfig config = config_at(snapshot, now);
+    // Opening the shared counters starts a new budget day when one began.
+    Governance day_roll(snapshot.instance, config, snapshot.apis, now);
+    half_open_cooled_breakers(config.breaker, now);
+    enqueue_due_schedules();
+    prune_history(pruned_per_pass);
 }
 
 void do_step(WorkerState step, PassRunner runner) {
     switch (step) {
     case WorkerState::analyzing:
-        expire_leases(leases_per_pass);
-        roll_budget_day();
-        enqueue_due_schedules();
-        prune_history(pruned_per_pass);
+        analyze();
         break;
     case WorkerState::dispatching:
         send_dispatch_hints();

@@ -51,4 +51,8 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
                               const std::vector<std::string>& apis, core::TimePoint now,
                               const std::string& cause);
 
+// Moves open breakers whose cooldown has passed to half-open, recording each transition; the
+// next dispatch that needs one takes its single trial. Returns how many moved.
+int half_open_cooled_breakers(const core::BreakerPolicy& policy, core::TimePoint now);
+
 } // namespace orchestrator::pg
