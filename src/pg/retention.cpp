@@ -21,7 +21,7 @@ Statement prune_executions_statement(
     "    SELECT o.id FROM orchestrator.workflow_orchestration o"
     "     WHERE o.created_at < $1 - (SELECT c.execution_retention FROM orchestrator.config c)"
     "       AND o.status <> 'running'"
-    "     ORDER BY o.created_at LIMIT $2)",
+    "     LIMIT $2)",
     {TIMESTAMPTZOID, INT4OID});
 
 Statement prune_transitions_statement(
