@@ -65,7 +65,7 @@ Statement ready_work_statement(
     " ORDER BY w.name",
     {TIMESTAMPTZOID, INT4OID});
 
-// The next moment after $1 work changes by itself: a lease ends, a retry (or a delayed task)
+// The first moment after $1 work changes by itself: a lease ends, a retry (or a delayed task)
 // comes due, an open breaker's cooldown ends. NULL when none is pending. (What is already past
 // and still pending, such as a lease whose callback holds the row, waits for the heartbeat.)
 Statement next_due_statement(
@@ -230,9 +230,8 @@ int send_dispatch_hints() {
     return static_cast<int>(rows.size());
 }
 
-std::optional<TimestampTz> next_due_event() {
-    Rows rows =
-        next_due_statement.run({timestamptz_param(to_timestamptz(server_clock().now()))}, true);
+std::optional<TimestampTz> next_due_event(TimestampTz since) {
+    Rows rows = next_due_statement.run({timestamptz_param(since)}, true);
     if (rows.is_null(0, 1))
         return std::nullopt;
     return rows.get_timestamptz(0, 1);
@@ -241,7 +240,8 @@ std::optional<TimestampTz> next_due_event() {
 std::optional<TimestampTz> react_to_work() {
     expire_leases(leases_per_pass);
     send_dispatch_hints();
-    return next_due_event();
+    // The same moment the expiry used: nothing falls between the two.
+    return next_due_event(to_timestamptz(server_clock().now()));
 }
 
 } // namespace orchestrator::pg

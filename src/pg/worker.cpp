@@ -180,10 +180,11 @@ struct Timers {
     bool work_waiting = false;         // an enqueue committed since the last reaction
 };
 
-void look_ahead(Timers& timers) {
-    in_transaction("looking ahead", [&timers] {
+// After a heartbeat that started at `since`: what came due during the pass is due at once.
+void look_ahead(Timers& timers, TimestampTz since) {
+    in_transaction("looking ahead", [&timers, since] {
         SpiConnection spi;
-        timers.due = next_due_event();
+        timers.due = next_due_event(since);
     });
 }
 
@@ -194,10 +195,11 @@ long run_due_work(Timers& timers, int& failures_in_row) {
         timers.work_waiting = true;
     if (settings::worker_enabled && now >= timers.heartbeat) {
         if (try_heartbeat_lock()) {
+            const TimestampTz started = GetCurrentTimestamp();
             timers.heartbeat = heartbeat(failures_in_row);
             release_heartbeat_lock();
             timers.work_waiting = false; // the pass sent hints for everything ready
-            look_ahead(timers);
+            look_ahead(timers, started);
         } else {
             timers.heartbeat = TimestampTzPlusMilliseconds(now, 1000); // tick() is running
         }
@@ -242,6 +244,8 @@ void worker_loop() {
     timers.heartbeat = GetCurrentTimestamp(); // at start: resume a stored pass
     timers.liveness = timers.heartbeat;
     int heartbeat_interval = settings::heartbeat_interval_ms;
+    bool extension_present = false;
+    TimestampTz next_extension_check = 0;
 
     for (;;) {
         CHECK_FOR_INTERRUPTS();
@@ -255,7 +259,13 @@ void worker_loop() {
             }
         }
         long wait_ms = settings::liveness_interval_ms;
-        if (extension_exists()) {
+        // Looked up once per liveness interval, not at every wake-up (one per enqueue commit).
+        const TimestampTz now = GetCurrentTimestamp();
+        if (now >= next_extension_check) {
+            extension_present = extension_exists();
+            next_extension_check = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
+        }
+        if (extension_present) {
             told_waiting = false;
             wait_ms = run_due_work(timers, failures_in_row);
         } else if (!told_waiting) {

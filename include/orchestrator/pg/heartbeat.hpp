@@ -38,9 +38,10 @@ void record_liveness(PassRunner runner);
 // orchestrator_dispatch with the tasks ready and the batch it would take. Returns how many.
 int send_dispatch_hints();
 
-// When work next changes by itself (a lease ends, a retry comes due, an open breaker cools
-// down), so the worker can wake then; none when nothing is pending. SPI connected.
-std::optional<TimestampTz> next_due_event();
+// The first moment after `since` at which work changes by itself (a lease ends, a retry comes
+// due, an open breaker cools down), so the worker can wake then; none when nothing is pending.
+// A moment already past is due at once. SPI connected.
+std::optional<TimestampTz> next_due_event(TimestampTz since);
 
 // Between heartbeats, when work arrived or a due event came: expires the leases that passed and
 // sends the dispatch hints. Returns the next due event. SPI connected.
