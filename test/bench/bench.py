@@ -492,7 +492,9 @@ def machine(b):
         "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name)"
         "  FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections',"
         "  'synchronous_commit', 'fsync', 'wal_level', 'max_wal_size', 'autovacuum',"
-        "  'shared_preload_libraries', 'full_page_writes', 'wal_sync_method')", db="postgres")
+        "  'shared_preload_libraries', 'full_page_writes', 'wal_sync_method',"
+        "  'orchestrator.worker_role', 'orchestrator.database', 'orchestrator.hint_interval',"
+        "  'orchestrator.heartbeat_interval')", db="postgres")
     ext = b.psql("SELECT default_version FROM pg_available_extensions WHERE name = 'orchestrator'",
                  db="postgres")
     try:
@@ -603,7 +605,9 @@ def main():
     args = ap.parse_args()
 
     b = Bench(args)
-    b.psql(f"CREATE DATABASE {DB};", db="postgres")
+    # run.sh creates it before the restart that starts the worker, which connects to it.
+    if b.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{DB}'", db="postgres") == "0":
+        b.psql(f"CREATE DATABASE {DB};", db="postgres")
     # Every policy is active, with limits set too high to bind: a rate-limited API the type
     # calls once per task, a per-task cost against the daily budget and a type budget, resource
     # needs against the global caps, concurrency caps and breakers.

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The benchmark: builds and installs the extension system-wide, starts a server of its own
-# (port 54340, data under tmp_check/bench), runs test/bench/bench.py against it and stops it.
+# (port 54340, data under tmp_check/bench) with the background worker running, runs
+# test/bench/bench.py against it, then test/bench/notify_latency.py (dispatch-hint latency),
+# and stops it.
 #
-#   bash test/bench/run.sh                 # 15 s per point (about 10 minutes in all)
+#   bash test/bench/run.sh                 # 15 s per point (about 11 minutes in all)
 #   BENCH_QUICK=1 bash test/bench/run.sh   # 3 s per point and per depth: a smoke test (~3 min)
 #
 # Environment: BENCH_SECONDS (per throughput point, default 15), BENCH_DEPTH_SECONDS (per
 # dispatch-depth point, default 10), BENCH_CLIENTS (default "1 4 8"), BENCH_BATCHES ("1 10"),
 # BENCH_DEPTHS ("1000 100000 1000000"), BENCH_PORT (54340), BENCH_SYNC_COMMIT (on),
 # BENCH_ROUNDS (interleaved rounds per point, default 3), BENCH_SKIP_BUILD=1 (use the
-# extension already installed).
+# extension already installed), BENCH_LATENCY_N (enqueues timed for the hint latency, default
+# 1000, 200 with BENCH_QUICK=1).
 # The report goes to stdout and test/bench/results/latest.md; raw pgbench output, the scripts
 # and the server log stay under tmp_check/bench/.
 set -euo pipefail
@@ -19,6 +22,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=test/lib.sh
 source "$ROOT/test/lib.sh"
+REQUIRED_PACKAGES+=(python3-psycopg2) # notify_latency.py's LISTEN client
 
 PORT=${BENCH_PORT:-54340}
 BENCH_DIR=$ROOT/tmp_check/bench
@@ -27,6 +31,8 @@ SOCK=$BENCH_DIR/sock
 LOGDIR=$BENCH_DIR/log
 BIN=$PG_LIBDIR/bin
 SERVER_STARTED=0
+DB=bench # bench.py's database, the one the worker serves
+WORKER_ROLE=orchestrator_pulse
 
 cleanup() {
     if [ "$SERVER_STARTED" = 1 ]; then
@@ -90,8 +96,24 @@ synchronous_commit = ${BENCH_SYNC_COMMIT:-on}
 max_wal_size = 4GB
 log_lock_waits = on
 log_line_prefix = '%m [%p] %q%a '
+# The background worker serves the benchmark database. Its heartbeat (a whole pass) runs at its
+# start and then not again in a run; it reacts to enqueue commits at most once per
+# orchestrator.hint_interval (default 100 ms; notify_latency.py sets 0 while it measures).
+orchestrator.database = '$DB'
+orchestrator.heartbeat_interval = '24h'
 CONF
     SERVER_STARTED=1
+    start_cluster "$BIN" "$DATA" "$LOGDIR/server.log"
+    wait_ready "$BIN" "$SOCK" "$PORT" || { tail -n 50 "$LOGDIR/server.log"; return 1; }
+
+    # The worker connects at server start as orchestrator.worker_role (a postmaster setting) to
+    # orchestrator.database: both must exist by then. bench.py uses the database made here.
+    "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PORT" -U postgres -d postgres \
+        -c "CREATE ROLE $WORKER_ROLE LOGIN SUPERUSER" -c "CREATE DATABASE $DB"
+    echo "orchestrator.worker_role = '$WORKER_ROLE'" \
+        | as_postgres tee -a "$DATA/postgresql.conf" >/dev/null
+    log "Restarting the benchmark server with the orchestrator worker"
+    stop_cluster "$BIN" "$DATA"
     start_cluster "$BIN" "$DATA" "$LOGDIR/server.log"
     wait_ready "$BIN" "$SOCK" "$PORT" || { tail -n 50 "$LOGDIR/server.log"; return 1; }
 }
@@ -103,3 +125,7 @@ log "Running the benchmark"
 python3 "$ROOT/test/bench/bench.py" --bindir "$BIN" --host "$SOCK" --port "$PORT" \
     --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" \
     --report "$ROOT/test/bench/results/latest.md"
+log "Measuring the dispatch hint latency"
+# The interpreter python3-psycopg2 is for (a python3 earlier on PATH may not see it).
+/usr/bin/python3 "$ROOT/test/bench/notify_latency.py" --host "$SOCK" --port "$PORT" --dbname "$DB" \
+    --server-log "$LOGDIR/server.log" --report "$ROOT/test/bench/results/latest.md"
