@@ -22,6 +22,7 @@ CREATE TABLE orchestrator.config (
     -- finished executions older than these are pruned in small batches by each heartbeat.
     task_retention interval NOT NULL DEFAULT '7 days',
     execution_retention interval NOT NULL DEFAULT '30 days',
+    metric_retention interval NOT NULL DEFAULT '400 days', -- per-minute rollups
     updated_at timestamptz
 );
 INSERT INTO orchestrator.config DEFAULT VALUES;

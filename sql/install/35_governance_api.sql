@@ -154,7 +154,7 @@ BEGIN
                      'critical_reserve_usd', 'budget_day_start_hour', 'time_zone',
                      'max_db_connections', 'max_memory_mb', 'business_days', 'business_start',
                      'business_end', 'breaker_failure_threshold', 'breaker_cooldown',
-                     'task_retention', 'execution_retention');
+                     'task_retention', 'execution_retention', 'metric_retention');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'cannot configure %', unknown USING ERRCODE = '22023';
     END IF;
@@ -199,8 +199,10 @@ BEGIN
     -- Executions are kept at least two days: the budget day's spend is summed from them.
     IF c.task_retention IS NULL OR c.task_retention NOT BETWEEN interval '1 hour' AND interval '10 years'
        OR c.execution_retention IS NULL
-       OR c.execution_retention NOT BETWEEN interval '2 days' AND interval '10 years' THEN
-        RAISE EXCEPTION 'task_retention must be 1 hour..10 years and execution_retention 2 days..10 years'
+       OR c.execution_retention NOT BETWEEN interval '2 days' AND interval '10 years'
+       OR c.metric_retention IS NULL
+       OR c.metric_retention NOT BETWEEN interval '2 days' AND interval '10 years' THEN
+        RAISE EXCEPTION 'task_retention must be 1 hour..10 years, execution_retention and metric_retention 2 days..10 years'
             USING ERRCODE = '22023';
     END IF;
     c.updated_at := orchestrator.now();
@@ -212,7 +214,8 @@ BEGIN
         business_days = c.business_days, business_start = c.business_start,
         business_end = c.business_end, breaker_failure_threshold = c.breaker_failure_threshold,
         breaker_cooldown = c.breaker_cooldown, task_retention = c.task_retention,
-        execution_retention = c.execution_retention, updated_at = c.updated_at
+        execution_retention = c.execution_retention, metric_retention = c.metric_retention,
+        updated_at = c.updated_at
     RETURNING * INTO c;
     PERFORM orchestrator._audit('configure', NULL, to_jsonb(old), to_jsonb(c));
     RETURN c;

@@ -12,7 +12,8 @@ CREATE TABLE orchestrator.worker_state (
     recover_after timestamptz,              -- error recovery waits until then
     alive_at timestamptz,                   -- last sign of life of the worker or tick()
     alive_pid integer,
-    alive_runner text
+    alive_runner text,
+    metrics_rolled_up_to timestamptz        -- the minutes before it are rolled up
 );
 INSERT INTO orchestrator.worker_state DEFAULT VALUES;
 

@@ -7,6 +7,7 @@
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/expiry.hpp"
 #include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/metrics.hpp"
 #include "orchestrator/pg/retention.hpp"
 #include "orchestrator/pg/schedules.hpp"
 #include "orchestrator/pg/settings.hpp"
@@ -142,6 +143,7 @@ void do_step(WorkerState step, PassRunner runner) {
         send_dispatch_hints();
         break;
     case WorkerState::monitoring:
+        roll_up_metrics();
         evaluate_alerts_now(); // before liveness: silence is measured up to this pass
         record_liveness(runner);
         break;

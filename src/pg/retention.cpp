@@ -31,6 +31,13 @@ Statement prune_transitions_statement(
     "     ORDER BY o.at LIMIT $2)",
     {TIMESTAMPTZOID, INT4OID});
 
+Statement prune_metrics_statement(
+    "DELETE FROM orchestrator.metric_minute m WHERE (m.minute, m.workflow_type) IN ("
+    "    SELECT o.minute, o.workflow_type FROM orchestrator.metric_minute o"
+    "     WHERE o.minute < $1 - (SELECT c.metric_retention FROM orchestrator.config c)"
+    "     ORDER BY o.minute LIMIT $2)",
+    {TIMESTAMPTZOID, INT4OID});
+
 } // namespace
 
 void prune_history(int batch) {
@@ -38,6 +45,7 @@ void prune_history(int batch) {
     prune_tasks_statement.run({now, int32_param(batch)});
     prune_executions_statement.run({now, int32_param(batch)});
     prune_transitions_statement.run({now, int32_param(batch)});
+    prune_metrics_statement.run({now, int32_param(batch)});
 }
 
 } // namespace orchestrator::pg

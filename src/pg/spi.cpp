@@ -67,6 +67,7 @@ SqlParam array_param(const std::vector<T>& values, Oid element_type, Datum (*to_
 Datum int64_datum(std::int64_t v) { return Int64GetDatum(v); }
 Datum int32_datum(std::int32_t v) { return Int32GetDatum(v); }
 Datum timestamptz_datum(TimestampTz v) { return TimestampTzGetDatum(v); }
+Datum float8_datum(double v) { return Float8GetDatum(v); }
 } // namespace
 
 SqlParam int64_array_param(const std::vector<std::int64_t>& values) {
@@ -77,6 +78,9 @@ SqlParam int32_array_param(const std::vector<std::int32_t>& values) {
 }
 SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values) {
     return array_param(values, TIMESTAMPTZOID, timestamptz_datum);
+}
+SqlParam float8_array_param(const std::vector<double>& values) {
+    return array_param(values, FLOAT8OID, float8_datum);
 }
 
 SqlParam text_array_param(const std::vector<const char*>& values) {

@@ -4,7 +4,7 @@
 namespace orchestrator::pg {
 
 // Deletes at most `batch` rows of each kind (and old worker transitions, kept as long as
-// executions). SPI connected.
+// executions, and metric rollups past metric_retention). SPI connected.
 void prune_history(int batch);
 
 } // namespace orchestrator::pg

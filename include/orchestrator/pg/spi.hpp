@@ -42,6 +42,7 @@ SqlParam text_param(std::string_view v); // palloc'd copy
 SqlParam int64_array_param(const std::vector<std::int64_t>& values);
 SqlParam int32_array_param(const std::vector<std::int32_t>& values);
 SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values);
+SqlParam float8_array_param(const std::vector<double>& values);
 SqlParam text_array_param(const std::vector<const char*>& values); // nullptr elements are NULL
 
 // The rows of the last statement run (SPI_tuptable), read by row and 1-based column.
