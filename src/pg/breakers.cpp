@@ -117,6 +117,17 @@ bool Breakers::allows(const std::string& kind, const std::string& name) {
     return true;
 }
 
+bool Breakers::would_allow(const std::string& kind, const std::string& name) const {
+    auto it = std::find_if(rows_.begin(), rows_.end(), [&](const BreakerRow& r) {
+        return r.kind == kind && r.name == name;
+    });
+    if (it == rows_.end())
+        return true;
+    core::Breaker b = it->breaker;
+    core::cool_down(policy_, b, now_);
+    return core::breaker_allows(b);
+}
+
 void Breakers::record_trials(std::int64_t execution_id) {
     for (std::size_t index : trials_)
         take_trial_statement.run({text_param(rows_[index].kind), text_param(rows_[index].name),

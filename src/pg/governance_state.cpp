@@ -470,56 +470,68 @@ Governance::Governance(Oid extension, const GovernanceConfig& config,
     lock_counters(ShareLock);
 }
 
+core::ExecutionPlan Governance::plan_locked(const TypeRules& rules, bool type_breaker_allows,
+                                            const ApiVerdicts& api_breakers_allow) {
+    Counters& c = counters(shared_);
+    TypeCounters& t = type_counters(c, rules.id);
+    core::TypeDemand demand;
+    demand.name = rules.name;
+    demand.batch_min = rules.batch_min;
+    demand.batch_max = rules.batch_max;
+    demand.running = t.running;
+    demand.max_concurrent = rules.max_concurrent;
+    demand.connections_per_execution = rules.db_connections;
+    demand.memory_mb_per_execution = rules.memory_mb;
+    demand.cost_per_task = rules.cost_per_task;
+    demand.breaker_allows = type_breaker_allows;
+    if (rules.daily_budget) {
+        core::BudgetPolicy type_policy;
+        type_policy.daily_limit = *rules.daily_budget + rules.budget_raise;
+        demand.type_budget_remaining = core::remaining(type_policy, t.budget, true);
+    }
+    for (const ApiNeed& need : rules.apis) {
+        const ApiConfig* api = find_api(apis_, need.api_id);
+        if (api == nullptr)
+            continue;
+        ApiCounters& a = api_counters(c, need.api_id);
+        // The table holds the pause (a 429's retry-after, lifted by resume_api).
+        a.usage.paused_until_us =
+            api->paused_until != 0
+                ? from_timestamptz(api->paused_until).time_since_epoch().count()
+                : 0;
+        auto allow = api_breakers_allow.find(need.api_id);
+        demand.apis.push_back({need.api_name, need.calls_per_task,
+                               core::calls_available(api->limit, a.usage, now_),
+                               allow == api_breakers_allow.end() || allow->second});
+    }
+    core::SystemCapacity system;
+    system.connections_free = config_.max_db_connections - c.db_connections;
+    system.memory_mb_free = config_.max_memory_mb - c.memory_mb;
+    system.budget_remaining = core::remaining(config_.budget, c.budget, false);
+    system.budget_remaining_critical = core::remaining(config_.budget, c.budget, true);
+    system.critical_priority = config_.budget.critical_priority;
+    system.past_soft_threshold = core::past_soft_threshold(config_.budget, c.budget);
+    return core::plan_execution(demand, system);
+}
+
+core::ExecutionPlan Governance::plan(const TypeRules& rules, bool type_breaker_allows,
+                                     const ApiVerdicts& api_breakers_allow) {
+    CountersLock lock(shared_);
+    return plan_locked(rules, type_breaker_allows, api_breakers_allow);
+}
+
 Reservation Governance::reserve(const TypeRules& rules, bool type_breaker_allows,
                                 const ApiVerdicts& api_breakers_allow) {
     Reservation r;
     {
         CountersLock lock(shared_);
+        r.plan = plan_locked(rules, type_breaker_allows, api_breakers_allow);
         Counters& c = counters(shared_);
-        TypeCounters& t = type_counters(c, rules.id);
-
-        core::TypeDemand demand;
-        demand.name = rules.name;
-        demand.batch_min = rules.batch_min;
-        demand.batch_max = rules.batch_max;
-        demand.running = t.running;
-        demand.max_concurrent = rules.max_concurrent;
-        demand.connections_per_execution = rules.db_connections;
-        demand.memory_mb_per_execution = rules.memory_mb;
-        demand.cost_per_task = rules.cost_per_task;
-        demand.breaker_allows = type_breaker_allows;
-        if (rules.daily_budget) {
-            core::BudgetPolicy type_policy;
-            type_policy.daily_limit = *rules.daily_budget + rules.budget_raise;
-            demand.type_budget_remaining = core::remaining(type_policy, t.budget, true);
-        }
-        for (const ApiNeed& need : rules.apis) {
-            const ApiConfig* api = find_api(apis_, need.api_id);
-            if (api == nullptr)
-                continue;
-            ApiCounters& a = api_counters(c, need.api_id);
-            // The table holds the pause (a 429's retry-after, lifted by resume_api).
-            a.usage.paused_until_us =
-                api->paused_until != 0
-                    ? from_timestamptz(api->paused_until).time_since_epoch().count()
-                    : 0;
-            auto allow = api_breakers_allow.find(need.api_id);
-            demand.apis.push_back({need.api_name, need.calls_per_task,
-                                   core::calls_available(api->limit, a.usage, now_),
-                                   allow == api_breakers_allow.end() || allow->second});
-        }
-        core::SystemCapacity system;
-        system.connections_free = config_.max_db_connections - c.db_connections;
-        system.memory_mb_free = config_.max_memory_mb - c.memory_mb;
-        system.budget_remaining = core::remaining(config_.budget, c.budget, false);
-        system.budget_remaining_critical = core::remaining(config_.budget, c.budget, true);
-        system.critical_priority = config_.budget.critical_priority;
-        system.past_soft_threshold = core::past_soft_threshold(config_.budget, c.budget);
-        r.plan = core::plan_execution(demand, system);
         r.reserved_tasks = r.plan.grant.max_tasks;
         if (r.reserved_tasks == 0)
             return r;
 
+        TypeCounters& t = type_counters(c, rules.id);
         Holding& h = r.holding;
         h.type_id = rules.id;
         h.db_connections = rules.db_connections;

@@ -13,6 +13,7 @@
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 extern "C" {
@@ -56,7 +57,7 @@ Statement liveness_statement(
 
 // Ready tasks per type that may be dispatched, counted by the ready index up to a cap.
 Statement ready_work_statement(
-    "SELECT w.name, r.ready, w.batch_max"
+    "SELECT w.name, r.ready"
     "  FROM orchestrator.workflow_type w"
     " CROSS JOIN LATERAL (SELECT count(*)::integer AS ready FROM ("
     "     SELECT 1 FROM orchestrator.task t"
@@ -214,22 +215,45 @@ void record_liveness(PassRunner runner) {
 }
 
 int send_dispatch_hints() {
+    const core::TimePoint now = server_clock().now();
     Rows rows = ready_work_statement.run(
-        {timestamptz_param(to_timestamptz(server_clock().now())), int32_param(hint_count_cap)},
-        true);
+        {timestamptz_param(to_timestamptz(now)), int32_param(hint_count_cap)}, true);
+    if (rows.size() == 0)
+        return 0;
+    const ConfigSnapshot& snapshot = config_snapshot();
+    const GovernanceConfig config = config_at(snapshot, now);
+    Governance governance(snapshot.instance, config, snapshot.apis, now);
+    const Breakers breakers(config.breaker, now, snapshot.breakers);
+    int sent = 0;
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         const std::string name = rows.get_text(i, 1); // names are [a-z0-9_]
         const int ready = rows.get_int32(i, 2);
-        const int batch = std::min(ready, rows.get_int32(i, 3));
-        const std::string payload =
-            fmt::format("{{\"workflow_type\": \"{}\", \"ready\": {}, \"ready_at_least\": {}, "
-                        "\"batch\": {}}}",
-                        name, ready, ready == hint_count_cap ? "true" : "false", batch);
+        const auto type = std::find_if(snapshot.types.begin(), snapshot.types.end(),
+                                       [&name](const TypeConfig& t) { return t.rules.name == name; });
+        if (type == snapshot.types.end())
+            continue;
+        // What the dispatcher would grant now, by the same rules, without reserving it.
+        TypeRules rules = type->rules;
+        rules.budget_raise = type_raise_at(*type, config.budget_day_start);
+        ApiVerdicts api_allows;
+        for (const ApiNeed& need : rules.apis)
+            api_allows[need.api_id] = breakers.would_allow("api", need.api_name);
+        const core::ExecutionPlan plan =
+            governance.plan(rules, breakers.would_allow("workflow_type", name), api_allows);
+        const int batch = std::min(ready, plan.grant.max_tasks);
+        if (batch == 0)
+            continue; // no capacity now: a hint would only wake n8n for nothing
+        const std::string payload = fmt::format(
+            "{{\"workflow_type\": \"{}\", \"ready\": {}, \"ready_at_least\": {}, "
+            "\"batch\": {}, \"limited_by\": \"{}\"}}",
+            name, ready, ready == hint_count_cap ? "true" : "false", batch,
+            batch < plan.grant.max_tasks ? "queue" : plan.grant.limited_by);
         const char* text = payload.c_str();
         const char* channel = settings::dispatch_channel;
         pg_call([channel, text] { Async_Notify(channel, text); });
+        ++sent;
     }
-    return static_cast<int>(rows.size());
+    return sent;
 }
 
 std::optional<TimestampTz> next_due_event(TimestampTz since) {

@@ -87,7 +87,7 @@ subtest 'a committed enqueue brings a hint for its type' => sub {
 	my @hints = wait_hint_for('alpha');
 	is(scalar @hints, 1, 'one hint');
 	is( $hints[0][1],
-		'{"workflow_type": "alpha", "ready": 1, "ready_at_least": false, "batch": 1}',
+		'{"workflow_type": "alpha", "ready": 1, "ready_at_least": false, "batch": 1, "limited_by": "batch_max"}',
 		'it names the type and its ready work');
 	is($hints[0][0], $worker_pid, 'it comes from the worker process');
 	ok(wait_worker_rounds(), 'the worker went on round its loop');
@@ -112,8 +112,8 @@ ROLLBACK;
 	is_deeply(
 		[ sort map { $_->[1] } @hints ],
 		[
-			'{"workflow_type": "alpha", "ready": 1, "ready_at_least": false, "batch": 1}',
-			'{"workflow_type": "gamma", "ready": 1, "ready_at_least": false, "batch": 1}'
+			'{"workflow_type": "alpha", "ready": 1, "ready_at_least": false, "batch": 1, "limited_by": "batch_max"}',
+			'{"workflow_type": "gamma", "ready": 1, "ready_at_least": false, "batch": 1, "limited_by": "batch_max"}'
 		],
 		'the next commit\'s hints name alpha and gamma, never beta');
 };
@@ -128,7 +128,7 @@ COMMIT;
 	my @hints = grep { $_->[1] =~ /"beta"/ } wait_hint_for('beta');
 	is_deeply(
 		[ map { $_->[1] } @hints ],
-		['{"workflow_type": "beta", "ready": 2, "ready_at_least": false, "batch": 1}'],
+		['{"workflow_type": "beta", "ready": 2, "ready_at_least": false, "batch": 1, "limited_by": "batch_max"}'],
 		'one hint for beta, counting both tasks (batch is capped by batch_max = 1)');
 };
 

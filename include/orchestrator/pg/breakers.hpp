@@ -29,6 +29,9 @@ public:
     // half-open one without a trial, lets through the dispatcher that locks its row first.
     bool allows(const std::string& kind, const std::string& name);
 
+    // Whether work needing this breaker could go now, without taking a trial (for the hints).
+    bool would_allow(const std::string& kind, const std::string& name) const;
+
     // Records that an execution went through a half-open (or cooled-down) breaker as its trial.
     void record_trials(std::int64_t execution_id);
 

@@ -99,6 +99,10 @@ public:
     Reservation reserve(const TypeRules& rules, bool type_breaker_allows,
                         const ApiVerdicts& api_breakers_allow);
 
+    // What reserve would decide now, without reserving anything (for the dispatch hints).
+    core::ExecutionPlan plan(const TypeRules& rules, bool type_breaker_allows,
+                             const ApiVerdicts& api_breakers_allow);
+
     // Shrinks the reservation to the tasks claimed, whose costs (best first) are given; returns
     // how many of them fit. Zero releases it entirely.
     int settle_claim(Reservation& reservation, const TypeRules& rules,
@@ -111,6 +115,10 @@ public:
     void charge(core::ContendingType& type);
 
 private:
+    // The decision over the counters, whose lock the caller holds.
+    core::ExecutionPlan plan_locked(const TypeRules& rules, bool type_breaker_allows,
+                                    const ApiVerdicts& api_breakers_allow);
+
     const GovernanceConfig& config_;
     const std::vector<ApiConfig>& apis_;
     core::TimePoint now_;

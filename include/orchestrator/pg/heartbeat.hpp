@@ -34,8 +34,10 @@ bool recovery_due();
 // Records that the runner is alive (orchestrator.worker_state.alive_at).
 void record_liveness(PassRunner runner);
 
-// The dispatch hints: for each workflow type with ready work, one NOTIFY on
-// orchestrator_dispatch with the tasks ready and the batch it would take. Returns how many.
+// The dispatch hints: for each workflow type with ready work and capacity, one NOTIFY on
+// orchestrator_dispatch with the tasks ready, the batch the dispatcher would grant now (rate
+// limits, budgets, caps and breakers applied, nothing reserved) and what limits it. Returns how
+// many.
 int send_dispatch_hints();
 
 // The first moment after `since` at which work changes by itself (a lease ends, a retry comes
