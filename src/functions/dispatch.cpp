@@ -114,7 +114,7 @@ Statement dispatch_statement(
 struct WorkflowType {
     const TypeConfig* config = nullptr;
     TypeRules rules; // with today's budget raise
-    std::vector<std::int32_t> ready_levels; // priorities with a ready head
+    std::vector<std::int32_t> ready_levels; // priorities that may have ready work
     TimestampTz oldest_ready = 0;
 };
 
@@ -306,10 +306,19 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         dispatchable_types(snapshot, filter, config.budget_day_start);
     if (types.empty())
         return Datum(0);
-    load_heads(types, now);
-    if (std::all_of(types.begin(), types.end(),
-                    [](const WorkflowType& t) { return t.ready_levels.empty(); }))
-        return Datum(0);
+    if (types.size() == 1) {
+        // Nothing to share between types: the claim reads every priority level itself, so the
+        // heads (which types have work, and since when) would only cost a statement.
+        WorkflowType& only = types.front();
+        for (std::int32_t p = core::min_priority; p <= core::max_priority; ++p)
+            only.ready_levels.push_back(p);
+        only.oldest_ready = now;
+    } else {
+        load_heads(types, now);
+        if (std::all_of(types.begin(), types.end(),
+                        [](const WorkflowType& t) { return t.ready_levels.empty(); }))
+            return Datum(0);
+    }
 
     const std::vector<ApiConfig>& apis = snapshot.apis;
     Governance governance(snapshot.instance, config, apis, now_point);
