@@ -10,7 +10,8 @@
 //    dispatchers never wait on each other or share a task; the core's scoring merges the levels.
 //    Stale tasks go to the dead-letter queue; tasks whose concurrency key is full stay queued.
 // 5. Shrink the reservation to the tasks claimed and record the execution (and, first time
-//    round, the pass that is its parent) in one statement.
+//    round, the pass that is its parent) in one statement: both rows in one insert, their ids
+//    taken from the sequence first.
 #include "orchestrator/core/batch.hpp"
 #include "orchestrator/core/calendar.hpp"
 #include "orchestrator/core/error.hpp"
@@ -83,31 +84,34 @@ Statement dead_letter_stale_statement(
 // the pass row), $7 model tier, $8 limited_by, $9 reserved cost (micro-dollars), $10 API calls,
 // $11 connections, $12 memory
 Statement dispatch_statement(
-    "WITH pass AS ("
-    "    INSERT INTO orchestrator.workflow_orchestration"
-    "        (workflow_type, worker_id, status, created_at, started_at, finished_at, duration_ms)"
-    "    SELECT 'orchestrator', $2, 'completed', $4, $4, $4, 0 WHERE $6::bigint IS NULL"
-    "    RETURNING id),"
-    " execution AS ("
-    "    INSERT INTO orchestrator.workflow_orchestration (parent_id, workflow_type, worker_id,"
+    "WITH ids AS ("
+    "    SELECT coalesce($6, nextval('orchestrator.workflow_orchestration_id_seq')) AS pass_id,"
+    "           nextval('orchestrator.workflow_orchestration_id_seq') AS execution_id),"
+    // The pass (first time round) and the execution, in one insert.
+    " recorded AS ("
+    "    INSERT INTO orchestrator.workflow_orchestration (id, parent_id, workflow_type, worker_id,"
     "        status, task_ids, batch_size, model_tier, limited_by, reserved_cost_usd, api_calls,"
-    "        db_connections, memory_mb, created_at, started_at, lease_expires_at)"
-    "    SELECT p.id, $1, $2, 'running', $3, cardinality($3), $7, $8, $9::numeric / 1000000,"
-    "           $10, $11, $12, $4, $4, $5"
-    "      FROM (SELECT $6 AS id UNION ALL SELECT id FROM pass) p WHERE p.id IS NOT NULL"
-    "    RETURNING id, parent_id),"
+    "        db_connections, memory_mb, created_at, started_at, finished_at, duration_ms,"
+    "        lease_expires_at)"
+    "    SELECT i.pass_id, NULL, 'orchestrator', $2, 'completed', '{}', 0, NULL, NULL, NULL, NULL,"
+    "           NULL, NULL, $4, $4, $4, 0, NULL"
+    "      FROM ids i WHERE $6::bigint IS NULL"
+    "    UNION ALL"
+    "    SELECT i.execution_id, i.pass_id, $1, $2, 'running', $3, cardinality($3), $7, $8,"
+    "           $9::numeric / 1000000, $10, $11, $12, $4, $4, NULL, NULL, $5"
+    "      FROM ids i),"
     " claimed AS ("
     "    UPDATE orchestrator.task t"
-    "       SET state = 'running', execution_id = (SELECT id FROM execution),"
+    "       SET state = 'running', execution_id = (SELECT execution_id FROM ids),"
     "           attempts = t.attempts + 1, dispatched_at = $4"
     "     WHERE t.id = ANY ($3)"
     "    RETURNING t.id, t.payload, t.priority, t.attempts)"
-    " SELECT e.id, e.parent_id,"
+    " SELECT i.execution_id, i.pass_id,"
     "        (SELECT jsonb_agg(jsonb_build_object('task_id', c.id, 'payload', c.payload,"
     "                                             'priority', c.priority, 'attempt', c.attempts)"
     "                          ORDER BY array_position($3, c.id))"
     "           FROM claimed c)"
-    "   FROM execution e",
+    "   FROM ids i",
     {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID,
      INT8OID, JSONBOID, INT4OID, INT4OID});
 
