@@ -80,26 +80,32 @@ void on_transaction_event(XactEvent event, void*) {
 
 // --- the worker's side ----------------------------------------------------------------------
 
+// Guarded: run_pass commits between steps with C++ objects alive, and an error at commit must
+// reach in_transaction (and error recovery) as a PgError, not end the process.
 void start_transaction() {
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    PushActiveSnapshot(GetTransactionSnapshot());
+    pg_call([] {
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        PushActiveSnapshot(GetTransactionSnapshot());
+    });
 }
 
 void commit_transaction() {
-    PopActiveSnapshot();
-    CommitTransactionCommand();
-    pgstat_report_stat(false);
-    pgstat_report_activity(STATE_IDLE, nullptr);
+    pg_call([] {
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+        pgstat_report_stat(false);
+        pgstat_report_activity(STATE_IDLE, nullptr);
+    });
 }
 
 // Runs `work` in a transaction of its own. An error is logged and rolled back, and returns its
 // message; success returns "".
 template <typename F> std::string in_transaction(const char* what, F&& work) {
     pgstat_report_activity(STATE_RUNNING, what);
-    start_transaction();
     std::string failure;
     try {
+        start_transaction();
         work();
         commit_transaction();
         return failure;
