@@ -12,25 +12,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
 my $node = PostgreSQL::Test::Cluster->new('worker');
 $node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1h'
-));
+$node->append_conf('postgresql.conf', worker_conf('1h'));
 $node->start;
-
-# The pids of the processes that are the worker (none, or one).
-sub worker_pids
-{
-	return $node->safe_psql('postgres',
-		"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity"
-		  . " WHERE backend_type = 'orchestrator worker'");
-}
 
 # How many times the log, from $offset on, matches $regex.
 sub log_count
@@ -47,21 +36,21 @@ sub wait_worker_pid
 	$node->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'orchestrator worker'")
 	  or die 'the worker process did not appear';
-	return worker_pids();
+	return worker_pids($node);
 }
 
 my $not_set = qr/orchestrator worker: not started, orchestrator\.worker_role is not set/;
 
 subtest 'without orchestrator.worker_role the worker does not start' => sub {
 	$node->wait_for_log($not_set);
-	is(worker_pids(), '', 'no worker process exists');
+	is(worker_pids($node), '', 'no worker process exists');
 	# The postmaster would restart a worker that failed after 5 s (bgw_restart_time); wait
 	# past that and see it was not.
 	$node->poll_query_until('postgres',
 		"SELECT now() > pg_postmaster_start_time() + interval '8 s'")
 	  or die 'the clock did not advance';
 	is(log_count($not_set), 1, 'the "not started" line is logged once: no restart');
-	is(worker_pids(), '', 'still no worker process after its restart time');
+	is(worker_pids($node), '', 'still no worker process after its restart time');
 };
 
 subtest 'the bootstrap superuser is refused as the worker role' => sub {
@@ -73,7 +62,7 @@ subtest 'the bootstrap superuser is refused as the worker role' => sub {
 	$node->wait_for_log(
 		qr/orchestrator worker: not started, orchestrator\.worker_role must not be the bootstrap superuser/,
 		$offset);
-	is(worker_pids(), '', 'no worker process exists');
+	is(worker_pids($node), '', 'no worker process exists');
 };
 
 # A role of its own for the worker, before it starts.
@@ -101,7 +90,7 @@ subtest 'before CREATE EXTENSION the worker waits and says so once' => sub {
 		"SELECT state_change > '$seen'::timestamptz + interval '1.5 s'"
 		  . " FROM pg_stat_activity WHERE pid = $pid")
 	  or die 'the waiting worker did not keep looking';
-	is(worker_pids(), $pid, 'the same worker process is still waiting');
+	is(worker_pids($node), $pid, 'the same worker process is still waiting');
 	is(log_count($waiting, $offset), 1, 'the waiting line is logged exactly once');
 	is( $node->safe_psql('postgres',
 			"SELECT count(*) FROM pg_extension WHERE extname = 'orchestrator'"),
@@ -132,7 +121,7 @@ subtest 'once the extension exists the worker runs a whole pass' => sub {
 			  . ' FROM orchestrator.worker_state'),
 		't',
 		'the pass started before it finished, without a failure');
-	is(worker_pids(), $pid, 'the worker that waited is the one that works');
+	is(worker_pids($node), $pid, 'the worker that waited is the one that works');
 	is(log_count($waiting, $offset), 1, 'no further waiting line once the extension exists');
 	unlike(
 		slurp_file($node->logfile, $offset),

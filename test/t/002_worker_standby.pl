@@ -8,31 +8,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
-my $worker_conf = q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1h'
-);
-
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', $worker_conf);
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$primary->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$primary->restart;
+my $primary = new_worker_node('primary', init => { allows_streaming => 1 });
 $primary->safe_psql('postgres', 'CREATE EXTENSION orchestrator');
-
-# The pids of the processes that are the worker on $node (none, or one).
-sub worker_pids
-{
-	my ($node) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity"
-		  . " WHERE backend_type = 'orchestrator worker'");
-}
 
 $primary->poll_query_until('postgres',
 	"SELECT state = 'idle' AND pass_finished_at IS NOT NULL AND alive_runner = 'worker'"

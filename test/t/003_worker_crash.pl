@@ -10,29 +10,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1h'
+my $node = new_worker_node('crash', heartbeat => '1h', extra_conf => q(
 restart_after_crash = on
 ));
-$node->start;
-$node->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$node->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$node->restart;
 $node->safe_psql('postgres', 'CREATE EXTENSION orchestrator');
-
-sub worker_pid
-{
-	return $node->safe_psql('postgres',
-		"SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
-		  . " WHERE backend_type = 'orchestrator worker'");
-}
 
 # The transitions after id $after, as "from->to runner" in order.
 sub transitions_after
@@ -48,7 +33,7 @@ $node->poll_query_until('postgres',
 	"SELECT state = 'idle' AND pass_finished_at IS NOT NULL AND alive_runner = 'worker'"
 	  . " FROM orchestrator.worker_state")
   or die 'the worker did not run its first pass';
-my $old_pid = worker_pid();
+my $old_pid = worker_pids($node);
 like($old_pid, qr/^\d+$/, 'one worker process runs before the crash');
 
 # A pass cut short: the stored state is put at 'dispatching', as if the worker had stored that
@@ -79,7 +64,7 @@ subtest 'the worker comes back after SIGKILL' => sub {
 			"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'orchestrator worker'"
 			  . " AND pid <> $old_pid"),
 		'a worker process runs again');
-	$new_pid = worker_pid();
+	$new_pid = worker_pids($node);
 	like($new_pid, qr/^\d+$/, 'exactly one worker process');
 	isnt($new_pid, $old_pid, 'the worker has a new pid');
 };
@@ -119,7 +104,7 @@ subtest 'the worker ended by SIGTERM is started again and resumes' => sub {
 			"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'orchestrator worker'"
 			  . " AND pid <> $new_pid"),
 		'a worker process runs again');
-	my $third_pid = worker_pid();
+	my $third_pid = worker_pids($node);
 	like($third_pid, qr/^\d+$/, 'exactly one worker process');
 	isnt($third_pid, $new_pid, 'with a new pid');
 	ok( $node->poll_query_until('postgres',

@@ -8,20 +8,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
-my $node = PostgreSQL::Test::Cluster->new('sighup');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1h'
-));
-$node->start;
-$node->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$node->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$node->restart;
+my $node = new_worker_node('sighup', heartbeat => '1h');
 $node->safe_psql('postgres', 'CREATE EXTENSION orchestrator');
 
 sub transition_count

@@ -8,20 +8,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
-my $node = PostgreSQL::Test::Cluster->new('hints');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1h'
-));
-$node->start;
-$node->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$node->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$node->restart;
+my $node = new_worker_node('hints', heartbeat => '1h');
 $node->safe_psql('postgres', q(
 CREATE EXTENSION orchestrator;
 SELECT orchestrator.register_workflow_type('alpha');
@@ -35,8 +26,7 @@ $node->poll_query_until('postgres',
 	"SELECT state = 'idle' AND pass_finished_at IS NOT NULL AND alive_runner = 'worker'"
 	  . " FROM orchestrator.worker_state")
   or die 'the worker did not run its start-up pass';
-my $worker_pid = $node->safe_psql('postgres',
-	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'orchestrator worker'");
+my $worker_pid = worker_pids($node);
 
 my $listener = $node->background_psql('postgres');
 $listener->query_safe('LISTEN orchestrator_dispatch');

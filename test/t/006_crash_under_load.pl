@@ -24,19 +24,15 @@ use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
 my $checks_file = File::Spec->rel2abs(dirname(__FILE__) . '/../crash_checks.sql');
 my $clients = 8;
 my $load_seconds = 6;    # of load before the kill, once all clients are connected
 
-my $node = PostgreSQL::Test::Cluster->new('crash_load');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '2s'
+my $node = new_worker_node('crash_load', heartbeat => '2s', extra_conf => q(
 # PostgreSQL::Test::Cluster turns fsync off; a crash test needs acknowledged commits on disk.
 fsync = on
 synchronous_commit = on
@@ -44,10 +40,6 @@ synchronous_commit = on
 log_statement = none
 max_connections = 40
 ));
-$node->start;
-$node->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$node->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$node->restart;
 
 # Neither the global caps nor the breakers are under test: the caps are raised so the drain can
 # dispatch everything at once, and the breakers' threshold so that the load's failures and the

@@ -14,37 +14,19 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use WorkerNode;
 
-my $node = PostgreSQL::Test::Cluster->new('recovery');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q(
-shared_preload_libraries = 'orchestrator'
-orchestrator.database = 'postgres'
-orchestrator.liveness_interval = '200ms'
-orchestrator.heartbeat_interval = '1s'
-));
-$node->start;
-$node->safe_psql('postgres', 'CREATE ROLE orchestrator_pulse LOGIN SUPERUSER');
-$node->append_conf('postgresql.conf', "orchestrator.worker_role = 'orchestrator_pulse'");
-$node->restart;
+my $node = new_worker_node('recovery', heartbeat => '1s');
 $node->safe_psql('postgres', 'CREATE EXTENSION orchestrator');
 
 $node->poll_query_until('postgres',
 	"SELECT state = 'idle' AND pass_finished_at IS NOT NULL AND alive_runner = 'worker'"
 	  . " FROM orchestrator.worker_state")
   or die 'the worker did not run its start-up pass';
-my $pid = $node->safe_psql('postgres',
-	"SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
-	  . " WHERE backend_type = 'orchestrator worker'");
+my $pid = worker_pids($node);
 like($pid, qr/^\d+$/, 'one worker process runs');
-
-sub worker_pids
-{
-	return $node->safe_psql('postgres',
-		"SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity"
-		  . " WHERE backend_type = 'orchestrator worker'");
-}
 
 # How many lines of the worker process itself (log_line_prefix '%m [%p] ...'), from $offset on,
 # match $regex. The server logs every statement of the test too (log_statement = all), so a line
@@ -187,7 +169,7 @@ subtest 'once the cause is gone the worker recovers by itself' => sub {
 		2, 'no further "heartbeat failed" line');
 	is(worker_log_count(qr/orchestrator worker: entering error recovery failed/, $start_offset),
 		0, 'entering error recovery never failed');
-	is(worker_pids(), $pid, 'the same worker process throughout');
+	is(worker_pids($node), $pid, 'the same worker process throughout');
 	is(worker_ended_count($start_offset), 0, 'the worker never ended');
 };
 
@@ -205,7 +187,7 @@ subtest 'DROP EXTENSION under the running worker' => sub {
 			"SELECT state_change > '$seen'::timestamptz + interval '1.5 s'"
 			  . " FROM pg_stat_activity WHERE pid = $pid"),
 		'the same worker process keeps looking for the extension');
-	is(worker_pids(), $pid, 'the same worker process, still');
+	is(worker_pids($node), $pid, 'the same worker process, still');
 	is(worker_log_count($waiting, $offset), 1, 'the waiting line is logged once');
 	is(worker_ended_count($offset), 0, 'no "terminated by signal" or "exited" line for it');
 	is( $node->safe_psql('postgres',
@@ -247,7 +229,7 @@ subtest 'after CREATE EXTENSION the worker works in the new tables' => sub {
 	ok( $node->poll_query_until('postgres',
 			'SELECT count(*) >= 8 FROM orchestrator.worker_transition'),
 		'and keeps running passes there');
-	is(worker_pids(), $pid, 'the same worker process');
+	is(worker_pids($node), $pid, 'the same worker process');
 	is(worker_log_count(qr/orchestrator worker: .* failed/, $offset),
 		0, 'the worker logged no failure since CREATE EXTENSION');
 	is(worker_log_count($waiting, $offset), 0, 'nor another waiting line');
