@@ -4,6 +4,7 @@
 #include "orchestrator/pg/spi.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace orchestrator::pg {
 
@@ -96,20 +97,29 @@ Breakers::Breakers(const core::BreakerPolicy& policy, core::TimePoint now,
                    std::vector<BreakerRow> open_breakers)
     : policy_(policy), now_(now), rows_(std::move(open_breakers)) {}
 
-bool Breakers::allows(const std::string& kind, const std::string& name) {
+std::optional<core::Breaker> Breakers::cooled(const std::string& kind, const std::string& name,
+                                              std::size_t& index) const {
     auto it = std::find_if(rows_.begin(), rows_.end(), [&](const BreakerRow& r) {
         return r.kind == kind && r.name == name;
     });
     if (it == rows_.end())
-        return true;
-    const std::size_t index = static_cast<std::size_t>(it - rows_.begin());
-    if (std::find(trials_.begin(), trials_.end(), index) != trials_.end())
-        return false; // this dispatch already holds its one trial
+        return std::nullopt;
+    index = static_cast<std::size_t>(it - rows_.begin());
     core::Breaker b = it->breaker;
     core::cool_down(policy_, b, now_);
-    if (!core::breaker_allows(b))
+    return b;
+}
+
+bool Breakers::allows(const std::string& kind, const std::string& name) {
+    std::size_t index = 0;
+    const std::optional<core::Breaker> b = cooled(kind, name, index);
+    if (!b)
+        return true;
+    if (std::find(trials_.begin(), trials_.end(), index) != trials_.end())
+        return false; // this dispatch already holds its one trial
+    if (!core::breaker_allows(*b))
         return false;
-    if (b.state == core::BreakerState::closed)
+    if (b->state == core::BreakerState::closed)
         return true;
     if (try_trial_statement.run({text_param(kind), text_param(name)}, false, 1).size() == 0)
         return false; // another dispatcher holds the trial
@@ -118,14 +128,9 @@ bool Breakers::allows(const std::string& kind, const std::string& name) {
 }
 
 bool Breakers::would_allow(const std::string& kind, const std::string& name) const {
-    auto it = std::find_if(rows_.begin(), rows_.end(), [&](const BreakerRow& r) {
-        return r.kind == kind && r.name == name;
-    });
-    if (it == rows_.end())
-        return true;
-    core::Breaker b = it->breaker;
-    core::cool_down(policy_, b, now_);
-    return core::breaker_allows(b);
+    std::size_t index = 0;
+    const std::optional<core::Breaker> b = cooled(kind, name, index);
+    return !b || core::breaker_allows(*b);
 }
 
 void Breakers::record_trials(std::int64_t execution_id) {

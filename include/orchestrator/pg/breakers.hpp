@@ -5,6 +5,7 @@
 #include "orchestrator/pg/postgres.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ public:
     void record_trials(std::int64_t execution_id);
 
 private:
+    // The breaker of that name after its cooldown is applied, and its row's index; none when it
+    // has no row (closed, no failures).
+    std::optional<core::Breaker> cooled(const std::string& kind, const std::string& name,
+                                        std::size_t& index) const;
+
     core::BreakerPolicy policy_;
     core::TimePoint now_;
     std::vector<BreakerRow> rows_;
