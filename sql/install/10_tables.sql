@@ -36,9 +36,11 @@ COMMENT ON TABLE orchestrator.workflow_type IS
 CREATE TABLE orchestrator.task (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workflow_type_id integer NOT NULL,
-    priority smallint NOT NULL CHECK (priority BETWEEN 1 AND 10),
-    -- queued, running, succeeded, dead_letter, cancelled or discarded: set only by the
-    -- orchestrator's functions (no CHECK: it would cost every dispatch and callback).
+    -- 1 to 10 and the state (queued, running, succeeded, dead_letter, cancelled or discarded)
+    -- are set only by the orchestrator's functions, which check them. No CHECK: PostgreSQL reads
+    -- a CHECK's expression again for every statement that writes the table, every dispatch and
+    -- callback included.
+    priority smallint NOT NULL,
     state text NOT NULL,
     payload jsonb NOT NULL,
     idempotency_key text,

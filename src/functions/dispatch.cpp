@@ -11,7 +11,7 @@
 //    Stale tasks go to the dead-letter queue; tasks whose concurrency key is full stay queued.
 // 5. Shrink the reservation to the tasks claimed and record the execution (and, first time
 //    round, the pass that is its parent) in one statement: both rows in one insert, their ids
-//    taken from the sequence first.
+//    taken from the sequence beforehand.
 #include "orchestrator/core/batch.hpp"
 #include "orchestrator/core/calendar.hpp"
 #include "orchestrator/core/error.hpp"
@@ -24,6 +24,10 @@
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/spi.hpp"
+
+extern "C" {
+#include "commands/sequence.h"
+}
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -80,40 +84,42 @@ Statement dead_letter_stale_statement(
     " WHERE id = ANY ($1)",
     {INT8ARRAYOID, TIMESTAMPTZOID});
 
-// $1 type, $2 worker, $3 task ids best first, $4 now, $5 lease deadline, $6 pass id (NULL: create
-// the pass row), $7 model tier, $8 limited_by, $9 reserved cost (micro-dollars), $10 API calls,
-// $11 connections, $12 memory
-Statement dispatch_statement(
-    "WITH ids AS ("
-    "    SELECT coalesce($6, nextval('orchestrator.workflow_orchestration_id_seq')) AS pass_id,"
-    "           nextval('orchestrator.workflow_orchestration_id_seq') AS execution_id),"
-    // The pass (first time round) and the execution, in one insert.
-    " recorded AS ("
-    "    INSERT INTO orchestrator.workflow_orchestration (id, parent_id, workflow_type, worker_id,"
-    "        status, task_ids, batch_size, model_tier, limited_by, reserved_cost_usd, api_calls,"
-    "        db_connections, memory_mb, created_at, started_at, finished_at, duration_ms,"
-    "        lease_expires_at)"
-    "    SELECT i.pass_id, NULL, 'orchestrator', $2, 'completed', '{}', 0, NULL, NULL, NULL, NULL,"
-    "           NULL, NULL, $4, $4, $4, 0, NULL"
-    "      FROM ids i WHERE $6::bigint IS NULL"
-    "    UNION ALL"
-    "    SELECT i.execution_id, i.pass_id, $1, $2, 'running', $3, cardinality($3), $7, $8,"
-    "           $9::numeric / 1000000, $10, $11, $12, $4, $4, NULL, NULL, $5"
-    "      FROM ids i),"
-    " claimed AS ("
-    "    UPDATE orchestrator.task t"
-    "       SET state = 'running', execution_id = (SELECT execution_id FROM ids),"
-    "           attempts = t.attempts + 1, dispatched_at = $4"
-    "     WHERE t.id = ANY ($3)"
-    "    RETURNING t.id, t.payload, t.priority, t.attempts)"
-    " SELECT i.execution_id, i.pass_id,"
-    "        (SELECT jsonb_agg(jsonb_build_object('task_id', c.id, 'payload', c.payload,"
-    "                                             'priority', c.priority, 'attempt', c.attempts)"
-    "                          ORDER BY array_position($3, c.id))"
-    "           FROM claimed c)"
-    "   FROM ids i",
-    {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID,
-     INT8OID, JSONBOID, INT4OID, INT4OID});
+// $1 type, $2 worker, $3 task ids best first, $4 now, $5 lease deadline, $6 the pass's id,
+// $7 model tier, $8 limited_by, $9 reserved cost (micro-dollars), $10 API calls, $11 connections,
+// $12 memory, $13 the execution's id. Records the execution (and, first time round, the pass
+// that is its parent: both rows in one insert), claims the tasks, returns them as JSON.
+#define RECORD_EXECUTION(PASS_ROW)                                                                \
+    "WITH recorded AS ("                                                                          \
+    "    INSERT INTO orchestrator.workflow_orchestration (id, parent_id, workflow_type,"          \
+    "        worker_id, status, task_ids, batch_size, model_tier, limited_by, reserved_cost_usd," \
+    "        api_calls, db_connections, memory_mb, created_at, started_at, finished_at,"          \
+    "        duration_ms, lease_expires_at)"                                                      \
+    "    VALUES " PASS_ROW                                                                        \
+    "        ($13, $6, $1, $2, 'running', $3, cardinality($3), $7, $8, $9::numeric / 1000000,"    \
+    "         $10, $11, $12, $4, $4, NULL, NULL, $5)),"                                           \
+    " claimed AS ("                                                                               \
+    "    UPDATE orchestrator.task t"                                                              \
+    "       SET state = 'running', execution_id = $13, attempts = t.attempts + 1,"                \
+    "           dispatched_at = $4"                                                               \
+    "     WHERE t.id = ANY ($3)"                                                                  \
+    "    RETURNING t.id, t.payload, t.priority, t.attempts)"                                      \
+    " SELECT jsonb_agg(jsonb_build_object('task_id', c.id, 'payload', c.payload,"                 \
+    "                                     'priority', c.priority, 'attempt', c.attempts)"         \
+    "                  ORDER BY array_position($3, c.id))"                                        \
+    "   FROM claimed c"
+#define DISPATCH_PARAMETERS                                                                      \
+    {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID,  \
+     INT8OID, JSONBOID, INT4OID, INT4OID, INT8OID}
+
+Statement dispatch_statement(RECORD_EXECUTION(""), DISPATCH_PARAMETERS);
+Statement first_dispatch_statement(
+    RECORD_EXECUTION("($6, NULL, 'orchestrator', $2, 'completed', '{}', 0, NULL, NULL, NULL,"
+                     " NULL, NULL, NULL, $4, $4, $4, 0, NULL),"),
+    DISPATCH_PARAMETERS);
+
+std::int64_t next_execution_id(Oid sequence) {
+    return pg_call([sequence] { return nextval_internal(sequence, true); });
+}
 
 struct WorkflowType {
     const TypeConfig* config = nullptr;
@@ -390,22 +396,26 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             reservation.plan.tier == core::ModelTier::economy ? "economy" : "standard";
         const TimestampTz lease = to_timestamptz(now_point + type.config->lease_timeout);
 
-        Rows row = dispatch_statement.run(
-            {text_param(type.rules.name), text_param(worker), int64_array_param(task_ids),
-             timestamptz_param(now), timestamptz_param(lease),
-             pass_id ? int64_param(*pass_id) : null_param(), text_param(tier),
-             text_param(limited_by), int64_param(reservation.holding.reserved_cost),
-             jsonb_param(api_calls_json(reservation.holding, apis)),
-             int32_param(reservation.holding.db_connections),
-             int32_param(reservation.holding.memory_mb)});
-        const std::int64_t execution_id = row.get_int64(0, 1);
-        pass_id = row.get_int64(0, 2);
+        const bool first = !pass_id;
+        if (first)
+            pass_id = next_execution_id(snapshot.execution_id_sequence);
+        const std::int64_t execution_id = next_execution_id(snapshot.execution_id_sequence);
+        Rows row = (first ? first_dispatch_statement : dispatch_statement)
+                       .run({text_param(type.rules.name), text_param(worker),
+                             int64_array_param(task_ids), timestamptz_param(now),
+                             timestamptz_param(lease), int64_param(*pass_id), text_param(tier),
+                             text_param(limited_by),
+                             int64_param(reservation.holding.reserved_cost),
+                             jsonb_param(api_calls_json(reservation.holding, apis)),
+                             int32_param(reservation.holding.db_connections),
+                             int32_param(reservation.holding.memory_mb),
+                             int64_param(execution_id)});
         breakers.record_trials(execution_id);
 
         OutputRow out{};
         out.values[0] = Int64GetDatum(execution_id);
         out.values[1] = text_param(type.rules.name).value;
-        out.values[2] = row.datum(0, 3);
+        out.values[2] = row.datum(0, 1);
         out.values[3] = int64_array_param(task_ids).value;
         out.values[4] = Int32GetDatum(fit);
         out.values[5] = TimestampTzGetDatum(lease);

@@ -4,6 +4,7 @@
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/clock.hpp"
+#include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 #include "orchestrator/pg/worker.hpp"
@@ -46,14 +47,15 @@ Statement enqueue_statement(
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
      NUMERICOID, TEXTOID});
 
-// Without keys nothing can conflict: a plain insert spares the speculative-insertion checks.
+// Without keys nothing can conflict: a plain insert spares the speculative-insertion checks, and
+// the type (its id, its maximum queue wait $9) comes from the configuration cache.
 Statement enqueue_unkeyed_statement(
     TASK_INSERT
-    " SELECT w.id, $2, 'queued', $3, NULL, $4, greatest($4, coalesce($5, $4)),"
-    "        $4 + coalesce($6, w.max_queue_wait), $7, $8, NULL, false"
-    "   FROM orchestrator.workflow_type w WHERE w.name = $1"
+    " VALUES ($1, $2, 'queued', $3, NULL, $4, greatest($4, coalesce($5, $4)),"
+    "         $4 + coalesce($6, $9), $7, $8, NULL, false)"
     " RETURNING t.id",
-    {TEXTOID, INT4OID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID, NUMERICOID});
+    {INT4OID, INT4OID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID, NUMERICOID,
+     INTERVALOID});
 
 Statement queued_duplicate_statement(
     "SELECT t.id FROM orchestrator.task t"
@@ -122,16 +124,33 @@ CommonArgs read_common(const Args& args, FunctionCallInfo fcinfo, int priority_a
     return c;
 }
 
+core::Error unknown_type(const std::string& name) {
+    return core::Error(sqlstate::no_data_found,
+                       fmt::format("workflow type \"{}\" does not exist", name), {},
+                       "Register it with orchestrator.register_workflow_type().");
+}
+
 // Checks what the insert could not tell apart: an unknown type, a missing parent.
 void check_references(const CommonArgs& c) {
     if (type_exists_statement.run({text_param(c.workflow_type)}, true, 1).size() == 0)
-        throw core::Error(sqlstate::no_data_found,
-                          fmt::format("workflow type \"{}\" does not exist", c.workflow_type),
-                          {}, "Register it with orchestrator.register_workflow_type().");
+        throw unknown_type(c.workflow_type);
     if (!c.parent.is_null && parent_exists_statement.run({c.parent}, true, 1).size() == 0)
         throw core::Error(sqlstate::no_data_found,
                           fmt::format("parent execution {} does not exist",
                                       DatumGetInt64(c.parent.value)));
+}
+
+Rows enqueue_unkeyed(const CommonArgs& c, Datum payload, TimestampTz now) {
+    const TypeConfig* type = find_type(config_snapshot(), c.workflow_type);
+    if (type == nullptr)
+        throw unknown_type(c.workflow_type);
+    const SqlParam type_wait = type->max_queue_wait
+                                   ? SqlParam{PointerGetDatum(&*type->max_queue_wait), false}
+                                   : null_param();
+    return enqueue_unkeyed_statement.run({int32_param(type->rules.id), int32_param(c.priority),
+                                          SqlParam{payload, false}, timestamptz_param(now),
+                                          c.run_after, c.max_queue_wait, c.parent, c.cost,
+                                          type_wait});
 }
 
 } // namespace
@@ -150,16 +169,14 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
     SpiConnection spi;
     if (!c.parent.is_null)
         check_references(c);
-    Rows inserted =
-        key || concurrency_key
-            ? enqueue_statement.run(
-                  {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
-                   key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
-                   c.max_queue_wait, c.parent, c.cost,
-                   concurrency_key ? text_param(*concurrency_key) : null_param()})
-            : enqueue_unkeyed_statement.run(
-                  {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
-                   timestamptz_param(now), c.run_after, c.max_queue_wait, c.parent, c.cost});
+    Rows inserted = key || concurrency_key
+                        ? enqueue_statement.run(
+                              {text_param(c.workflow_type), int32_param(c.priority),
+                               SqlParam{payload, false}, key ? text_param(*key) : null_param(),
+                               timestamptz_param(now), c.run_after, c.max_queue_wait, c.parent,
+                               c.cost,
+                               concurrency_key ? text_param(*concurrency_key) : null_param()})
+                        : enqueue_unkeyed(c, payload, now);
     if (inserted.size() == 1) {
         wake_worker_at_commit();
         return Int64GetDatum(inserted.get_int64(0, 1));

@@ -39,7 +39,8 @@ Statement types_statement(
     "       (extract(epoch FROM w.lease_timeout) * 1000000)::bigint, w.webhook_url,"
     "       w.n8n_workflow_id, w.db_connections, w.memory_mb,"
     "       (w.estimated_cost_usd * 1000000)::bigint, (w.daily_budget_usd * 1000000)::bigint,"
-    "       (w.budget_raise_usd * 1000000)::bigint, w.budget_raise_day, w.concurrency_key_limit"
+    "       (w.budget_raise_usd * 1000000)::bigint, w.budget_raise_day, w.concurrency_key_limit,"
+    "       w.max_queue_wait"
     "  FROM orchestrator.workflow_type w ORDER BY w.id",
     {});
 
@@ -106,6 +107,8 @@ void load(ConfigSnapshot& s) {
         type.rules.budget_raise = t.get_int64(i, 16);
         type.raise_day = optional_time(t, i, 17);
         type.key_limit = t.get_int32(i, 18);
+        if (!t.is_null(i, 19))
+            type.max_queue_wait = *DatumGetIntervalP(t.datum(i, 19));
         s.types.push_back(std::move(type));
     }
     Rows n = needs_statement.run({}, true);
@@ -125,6 +128,10 @@ void load(ConfigSnapshot& s) {
         s.apis.push_back(std::move(api));
     }
     s.breakers = load_breakers();
+    s.execution_id_sequence = pg_call([] {
+        return get_relname_relid("workflow_orchestration_id_seq",
+                                 get_namespace_oid("orchestrator", false));
+    });
 }
 
 void on_transaction_end(XactEvent event, void*) {
@@ -184,6 +191,13 @@ const ConfigSnapshot& config_snapshot() {
         cache.instance = table;
     }
     return cache;
+}
+
+const TypeConfig* find_type(const ConfigSnapshot& snapshot, std::string_view name) {
+    for (const TypeConfig& t : snapshot.types)
+        if (t.rules.name == name)
+            return &t;
+    return nullptr;
 }
 
 GovernanceConfig config_at(const ConfigSnapshot& snapshot, core::TimePoint now) {

@@ -115,9 +115,8 @@ RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first) 
     e.task_ids = rows.get_int64_array(row, first + 3);
     e.started_at = rows.get_timestamptz(row, first + 4);
     Holding& h = e.holding;
-    for (const TypeConfig& t : config_snapshot().types)
-        if (t.rules.name == e.workflow_type)
-            h.type_id = t.rules.id;
+    if (const TypeConfig* type = find_type(config_snapshot(), e.workflow_type))
+        h.type_id = type->rules.id;
     h.reserved_cost = rows.get_int64(row, first + 5);
     h.db_connections = rows.get_int32(row, first + 6);
     h.memory_mb = rows.get_int32(row, first + 7);

@@ -228,9 +228,8 @@ int send_dispatch_hints() {
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         const std::string name = rows.get_text(i, 1); // names are [a-z0-9_]
         const int ready = rows.get_int32(i, 2);
-        const auto type = std::find_if(snapshot.types.begin(), snapshot.types.end(),
-                                       [&name](const TypeConfig& t) { return t.rules.name == name; });
-        if (type == snapshot.types.end())
+        const TypeConfig* type = find_type(snapshot, name);
+        if (type == nullptr)
             continue;
         // What the dispatcher would grant now, by the same rules, without reserving it.
         TypeRules rules = type->rules;

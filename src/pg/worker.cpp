@@ -66,8 +66,11 @@ bool wake_callback_registered = false;
 
 void on_transaction_event(XactEvent event, void*) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
-        if (wake_pending && wake_slot != nullptr) {
-            pg_atomic_write_u32(&wake_slot->work_arrived, 1);
+        // Only the first commit since the worker last looked signals it: under load that is one
+        // signal per hint interval, not one per enqueue.
+        if (wake_pending && wake_slot != nullptr &&
+            pg_atomic_read_u32(&wake_slot->work_arrived) == 0 &&
+            pg_atomic_exchange_u32(&wake_slot->work_arrived, 1) == 0) {
             Latch* latch = wake_slot->latch;
             if (latch != nullptr)
                 SetLatch(latch);
@@ -197,10 +200,13 @@ void look_ahead(Timers& timers, TimestampTz since) {
 // One round of the worker's loop with the extension present; returns how long to sleep.
 long run_due_work(Timers& timers, int& failures_in_row) {
     TimestampTz now = GetCurrentTimestamp();
-    if (pg_atomic_exchange_u32(&wake_slot->work_arrived, 0) != 0)
+    // The flag is cleared just before the work that answers it, so that commits in between
+    // find it set and do not signal again.
+    if (pg_atomic_read_u32(&wake_slot->work_arrived) != 0)
         timers.work_waiting = true;
     if (settings::worker_enabled && now >= timers.heartbeat) {
         if (try_heartbeat_lock()) {
+            (void)pg_atomic_exchange_u32(&wake_slot->work_arrived, 0); // a full barrier
             const TimestampTz started = GetCurrentTimestamp();
             timers.heartbeat = heartbeat(failures_in_row);
             release_heartbeat_lock();
@@ -213,6 +219,7 @@ long run_due_work(Timers& timers, int& failures_in_row) {
     }
     const bool due = timers.due && now >= *timers.due;
     if (settings::worker_enabled && (timers.work_waiting || due) && now >= timers.reaction_allowed) {
+        (void)pg_atomic_exchange_u32(&wake_slot->work_arrived, 0);
         const std::string failure = in_transaction("reacting to work", [&timers] {
             SpiConnection spi;
             timers.due = react_to_work();

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace orchestrator::pg {
@@ -22,6 +23,7 @@ struct TypeConfig {
     int weight_outside = 1;
     int key_limit = 1;
     core::Duration lease_timeout{};
+    std::optional<Interval> max_queue_wait; // an interval: a day is a calendar day
     std::optional<std::string> webhook_url;
     std::optional<std::string> n8n_workflow_id;
 };
@@ -34,7 +36,11 @@ struct ConfigSnapshot {
     std::vector<TypeConfig> types;
     std::vector<ApiConfig> apis;
     std::vector<BreakerRow> breakers; // every breaker with a row: not closed, or counting failures
+    Oid execution_id_sequence = InvalidOid;
 };
+
+// The configured type of that name, or nullptr.
+const TypeConfig* find_type(const ConfigSnapshot& snapshot, std::string_view name);
 
 // The current configuration (SPI connected).
 const ConfigSnapshot& config_snapshot();
