@@ -13,7 +13,8 @@ CREATE TABLE orchestrator.worker_state (
     alive_at timestamptz,                   -- last sign of life of the worker or tick()
     alive_pid integer,
     alive_runner text,
-    metrics_rolled_up_to timestamptz        -- the minutes before it are rolled up
+    metrics_rolled_up_to timestamptz,       -- the minutes before it are rolled up
+    metrics_totaled_to timestamptz          -- the minutes before it are in metric_total
 );
 INSERT INTO orchestrator.worker_state DEFAULT VALUES;
 

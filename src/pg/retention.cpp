@@ -31,10 +31,12 @@ Statement prune_transitions_statement(
     "     ORDER BY o.at LIMIT $2)",
     {TIMESTAMPTZOID, INT4OID});
 
+// Only minutes already added to the totals (metric_total) go, so no counter ever goes down.
 Statement prune_metrics_statement(
     "DELETE FROM orchestrator.metric_minute m WHERE (m.minute, m.workflow_type) IN ("
     "    SELECT o.minute, o.workflow_type FROM orchestrator.metric_minute o"
     "     WHERE o.minute < $1 - (SELECT c.metric_retention FROM orchestrator.config c)"
+    "       AND o.minute < (SELECT w.metrics_totaled_to FROM orchestrator.worker_state w)"
     "     ORDER BY o.minute LIMIT $2)",
     {TIMESTAMPTZOID, INT4OID});
 

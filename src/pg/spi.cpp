@@ -129,11 +129,8 @@ TimestampTz Rows::get_timestamptz(std::uint64_t row, int column) const {
     return DatumGetTimestampTz(datum(row, column));
 }
 
-std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) const {
+std::vector<std::int64_t> int64_array_of(Datum value) {
     std::vector<std::int64_t> out;
-    if (is_null(row, column))
-        return out;
-    const Datum value = datum(row, column);
     Datum* elements = nullptr;
     bool* nulls = nullptr;
     int count = 0;
@@ -146,6 +143,12 @@ std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) c
         if (!nulls[i])
             out.push_back(DatumGetInt64(elements[i]));
     return out;
+}
+
+std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) const {
+    if (is_null(row, column))
+        return {};
+    return int64_array_of(datum(row, column));
 }
 
 Statement::Statement(const char* sql, std::initializer_list<Oid> argument_types)

@@ -31,6 +31,8 @@ struct SqlParam {
 
 // The characters of a text Datum (detoasted if needed); valid while the Datum's memory is.
 std::string_view text_of(Datum value);
+// The elements of a bigint[] Datum that are not NULL, in order.
+std::vector<std::int64_t> int64_array_of(Datum value);
 
 SqlParam null_param();
 SqlParam int32_param(std::int32_t v);
