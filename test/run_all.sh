@@ -4,7 +4,8 @@
 # installed under tmp_check/. Its last line is always "N passed, M failed".
 #
 # Environment: ORCH_TEST_PORT (default 54329); REGRESS / ISOLATION override
-# the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1.
+# the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1,
+# SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard).
 set -euo pipefail
 umask 022
 
@@ -203,6 +204,87 @@ run_isolation() {
         isolation_regression "$ROOT/test/isolation" $tests
 }
 
+# Replays test/observability/history.sql (a scripted day on the test clock) into a database of
+# its own, for the promtool and dashboard checks. Prints the psql command to query it.
+observability_db() {
+    local psql=(env PGOPTIONS="-c client_min_messages=warning" "$BIN/psql" -X -q -v ON_ERROR_STOP=1
+                -h "$DBHOST" -p "$PORT" -U postgres)
+    "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS observability_check" \
+        -c "CREATE DATABASE observability_check" >/dev/null || return 1
+    "${psql[@]}" -d observability_check -f "$ROOT/test/observability/history.sql" \
+        >"$CHECK/observability/history.out" 2>&1 \
+        || { tail -n 20 "$CHECK/observability/history.out"; return 1; }
+}
+
+# Asks the scripted history's database one value; the clock stays where the history left it.
+observability_query() { # SQL
+    "$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DBHOST" -p "$PORT" -U postgres \
+        -d observability_check -c "SET orchestrator.test_now = '2026-06-02 00:07:00+00'" -c "$1"
+}
+
+# The Prometheus export of the scripted history, parsed by promtool (Debian's prometheus), and
+# every metric family it declares has at least one sample.
+run_promtool() {
+    log "Prometheus export (promtool check metrics)"
+    local out=$CHECK/observability/metrics.prom passed=0 failed=0 family missing=""
+    if observability_query "SELECT orchestrator.prometheus_metrics()" >"$out"; then
+        if promtool check metrics <"$out"; then
+            echo "ok - promtool parses $out"
+            passed=$((passed + 1))
+        else
+            echo "not ok - promtool rejects $out"
+            failed=$((failed + 1))
+        fi
+        for family in $(sed -nE 's/^# TYPE ([a-z_]+) .*/\1/p' "$out"); do
+            grep -qE "^${family}(_bucket|_sum|_count)?[{ ]" "$out" || missing+=" $family"
+        done
+        if [ -z "$missing" ] && grep -q '^# TYPE' "$out"; then
+            echo "ok - every metric family has samples ($(grep -c '^# TYPE' "$out") families)"
+            passed=$((passed + 1))
+        else
+            echo "not ok - metric families without samples:${missing:- (no families at all)}"
+            failed=$((failed + 1))
+        fi
+    else
+        echo "not ok - prometheus_metrics() failed"
+        failed=2
+    fi
+    record promtool "$passed" "$failed"
+}
+
+# The dashboard of the scripted history in headless Chromium (Debian's chromium): no console
+# message, every chart present with data, and a screenshot at tmp_check/dashboard/dashboard.png.
+run_dashboard() {
+    log "Dashboard in headless Chromium"
+    local dir=$CHECK/dashboard passed failed
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if ! observability_query "SELECT orchestrator.dashboard_html()" >"$dir/dashboard.html"; then
+        echo "not ok - dashboard_html() failed"
+        record dashboard 0 1
+        return
+    fi
+    python3 "$ROOT/test/observability/check_dashboard.py" "$dir/dashboard.html" "$dir" \
+        | tee "$dir/check.log" || true
+    passed=$(grep -c '^ok - ' "$dir/check.log" || true)
+    failed=$(grep -c '^not ok - ' "$dir/check.log" || true)
+    [ $((passed + failed)) -gt 0 ] || failed=1
+    record dashboard "$passed" "$failed"
+}
+
+run_observability() {
+    mkdir -p "$CHECK/observability"
+    log "Scripted history for the Prometheus and dashboard checks"
+    if ! observability_db; then
+        echo "the scripted history (test/observability/history.sql) failed"
+        record promtool 0 1
+        record dashboard 0 1
+        return
+    fi
+    run_promtool
+    run_dashboard
+}
+
 # Runs test/t/*.pl as postgres through TAP::Harness, the way PostgreSQL's
 # prove_check does, and counts assertions. A test file that dies, exits
 # non-zero or misses its plan without a failed assertion counts as 1 failure.
@@ -270,6 +352,7 @@ main() {
         else
             run_regress
             run_isolation
+            [ "${SKIP_OBSERVABILITY:-0}" = 1 ] || run_observability
             log "Stopping the test server"
             stop_cluster "$BIN" "$DATA"
             SERVER_STARTED=0
