@@ -7,13 +7,11 @@ PG_LIBDIR=/usr/lib/postgresql/$PG_MAJOR
 PG_SHAREDIR=/usr/share/postgresql/$PG_MAJOR
 
 # Everything the build, the tests and the demo need on a minimal Debian 12.
-# postgresql-server-dev-15 pulls clang-14 and llvm-14, which PGXS needs for bitcode. prometheus
-# (for promtool) and chromium check the Prometheus export and the dashboard.
+# postgresql-server-dev-15 pulls clang-14 and llvm-14, which PGXS needs for bitcode.
 REQUIRED_PACKAGES=(
     postgresql-15 postgresql-server-dev-15
     make g++ libboost-dev libfmt-dev googletest libgtest-dev
     perl libipc-run-perl sudo procps util-linux diffutils
-    prometheus chromium python3
 )
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -13,6 +13,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=test/lib.sh
 source "$ROOT/test/lib.sh"
+# promtool parses the Prometheus export; Chromium renders the dashboard.
+REQUIRED_PACKAGES+=(prometheus chromium python3)
 
 PORT=${ORCH_TEST_PORT:-54329}
 CHECK=$ROOT/tmp_check
