@@ -90,6 +90,11 @@ SELECT pg_temp.e($$SELECT orchestrator.enqueue_batch('mail', '[{}]', estimated_c
 SELECT pg_temp.e($$SELECT orchestrator.enqueue_batch('mail', '[{}]', max_queue_wait => '0')$$);
 SET orchestrator.max_payload_bytes = 1024;
 SELECT pg_temp.e($$SELECT orchestrator.enqueue_batch('mail', jsonb_build_array('{}'::jsonb, jsonb_build_object('text', repeat('x', 2000))))$$);
+-- Larger together than the limit, each within it: accepted (then removed again).
+SELECT cardinality(orchestrator.enqueue_batch('mail', jsonb_build_array(
+    jsonb_build_object('text', repeat('x', 700)), jsonb_build_object('text', repeat('y', 700))))) AS accepted;
+DELETE FROM orchestrator.task WHERE length(payload ->> 'text') = 700
+RETURNING pg_column_size(payload) BETWEEN 700 AND 1024 AS within_limit;
 RESET orchestrator.max_payload_bytes;
 
 -- orchestrate_next_execution -----------------------------------------------------------------

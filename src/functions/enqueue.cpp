@@ -64,19 +64,18 @@ Statement queued_duplicate_statement(
     " ORDER BY t.id LIMIT 1",
     {TEXTOID, TEXTOID});
 
+// $1 the type's id and $10 its maximum queue wait, from the configuration cache.
 Statement enqueue_batch_statement(
     TASK_INSERT
-    " SELECT w.id, $2, 'queued', p.value, k.key, $5, greatest($5, coalesce($6, $5)),"
-    "        $5 + coalesce($7, w.max_queue_wait), $8, $9, NULL, false"
-    "   FROM orchestrator.workflow_type w"
-    "  CROSS JOIN jsonb_array_elements($3) WITH ORDINALITY p(value, n)"
+    " SELECT $1, $2, 'queued', p.value, k.key, $5, greatest($5, coalesce($6, $5)),"
+    "        $5 + coalesce($7, $10), $8, $9, NULL, false"
+    "   FROM jsonb_array_elements($3) WITH ORDINALITY p(value, n)"
     "   LEFT JOIN unnest($4::text[]) WITH ORDINALITY k(key, n) ON k.n = p.n"
-    "  WHERE w.name = $1"
     "  ORDER BY p.n"
     " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
     " RETURNING t.id, t.idempotency_key",
-    {TEXTOID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
-     INT8OID, NUMERICOID});
+    {INT4OID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
+     INT8OID, NUMERICOID, INTERVALOID});
 
 // Not read-only: a fresh snapshot sees the task a concurrent enqueue committed while this one
 // waited on the unique index, and tasks this statement inserted earlier.
@@ -86,17 +85,11 @@ Statement existing_key_statement(
     "   AND t.idempotency_key = ANY ($2)",
     {TEXTOID, TEXTARRAYOID});
 
-Statement type_exists_statement("SELECT 1 FROM orchestrator.workflow_type WHERE name = $1",
-                                {TEXTOID});
-
 Statement parent_exists_statement(
     "SELECT 1 FROM orchestrator.workflow_orchestration WHERE id = $1", {INT8OID});
 
-Statement batch_shape_statement(
-    "SELECT jsonb_typeof($1), CASE WHEN jsonb_typeof($1) = 'array' THEN jsonb_array_length($1) END,"
-    "       (SELECT max(pg_column_size(e.value)) FROM jsonb_array_elements("
-    "            CASE WHEN jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) e)",
-    {JSONBOID});
+Statement largest_payload_statement(
+    "SELECT max(pg_column_size(e.value)) FROM jsonb_array_elements($1) e", {JSONBOID});
 
 // The arguments both forms share, read and checked before anything changes.
 struct CommonArgs {
@@ -124,33 +117,61 @@ CommonArgs read_common(const Args& args, FunctionCallInfo fcinfo, int priority_a
     return c;
 }
 
-core::Error unknown_type(const std::string& name) {
-    return core::Error(sqlstate::no_data_found,
-                       fmt::format("workflow type \"{}\" does not exist", name), {},
-                       "Register it with orchestrator.register_workflow_type().");
+// The type, from the configuration cache (SPI connected).
+const TypeConfig& known_type(const std::string& name) {
+    const TypeConfig* type = find_type(config_snapshot(), name);
+    if (type == nullptr)
+        throw core::Error(sqlstate::no_data_found,
+                          fmt::format("workflow type \"{}\" does not exist", name), {},
+                          "Register it with orchestrator.register_workflow_type().");
+    return *type;
+}
+
+SqlParam max_queue_wait_param(const TypeConfig& type) {
+    return type.max_queue_wait ? SqlParam{PointerGetDatum(&*type.max_queue_wait), false}
+                               : null_param();
 }
 
 // Checks what the insert could not tell apart: an unknown type, a missing parent.
-void check_references(const CommonArgs& c) {
-    if (type_exists_statement.run({text_param(c.workflow_type)}, true, 1).size() == 0)
-        throw unknown_type(c.workflow_type);
+const TypeConfig& check_references(const CommonArgs& c) {
+    const TypeConfig& type = known_type(c.workflow_type);
     if (!c.parent.is_null && parent_exists_statement.run({c.parent}, true, 1).size() == 0)
         throw core::Error(sqlstate::no_data_found,
                           fmt::format("parent execution {} does not exist",
                                       DatumGetInt64(c.parent.value)));
+    return type;
 }
 
 Rows enqueue_unkeyed(const CommonArgs& c, Datum payload, TimestampTz now) {
-    const TypeConfig* type = find_type(config_snapshot(), c.workflow_type);
-    if (type == nullptr)
-        throw unknown_type(c.workflow_type);
-    const SqlParam type_wait = type->max_queue_wait
-                                   ? SqlParam{PointerGetDatum(&*type->max_queue_wait), false}
-                                   : null_param();
-    return enqueue_unkeyed_statement.run({int32_param(type->rules.id), int32_param(c.priority),
+    const TypeConfig& type = known_type(c.workflow_type);
+    return enqueue_unkeyed_statement.run({int32_param(type.rules.id), int32_param(c.priority),
                                           SqlParam{payload, false}, timestamptz_param(now),
                                           c.run_after, c.max_queue_wait, c.parent, c.cost,
-                                          type_wait});
+                                          max_queue_wait_param(type)});
+}
+
+// The number of payloads in the batch, each checked against orchestrator.max_payload_bytes.
+std::int64_t count_payloads(Datum payloads) {
+    const Jsonb* array = reinterpret_cast<const Jsonb*>(DatumGetPointer(payloads));
+    if (!JB_ROOT_IS_ARRAY(array) || JB_ROOT_IS_SCALAR(array))
+        throw core::Error(sqlstate::invalid_parameter_value,
+                          "payloads must be a JSON array of task payloads");
+    const std::int64_t count = JB_ROOT_COUNT(array);
+    if (count < 1 || count > max_batch_tasks)
+        throw core::Error(sqlstate::invalid_parameter_value,
+                          fmt::format("payloads must hold 1 to {} tasks", max_batch_tasks),
+                          fmt::format("It holds {}.", count));
+    // A payload on its own takes at most 8 bytes more than its share of the array (its own
+    // headers against the array's, and alignment): a small array needs no look inside.
+    constexpr std::size_t own_headers = 8;
+    if (VARSIZE(array) + own_headers > static_cast<std::size_t>(settings::max_payload_bytes)) {
+        Rows largest = largest_payload_statement.run({SqlParam{payloads, false}}, true);
+        if (largest.get_int32(0, 1) > settings::max_payload_bytes)
+            throw core::Error(sqlstate::program_limit_exceeded, "a payload is too large",
+                              fmt::format("The limit (orchestrator.max_payload_bytes) is {} bytes.",
+                                          settings::max_payload_bytes));
+    }
+    return count;
 }
 
 } // namespace
@@ -228,31 +249,19 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
     std::vector<std::int64_t> ids;
     {
         SpiConnection spi;
-        Rows shape = batch_shape_statement.run({SqlParam{payloads, false}}, true);
-        if (shape.get_text(0, 1) != "array")
-            throw core::Error(sqlstate::invalid_parameter_value,
-                              "payloads must be a JSON array of task payloads");
-        const std::int64_t count = shape.get_int32(0, 2);
-        if (count < 1 || count > max_batch_tasks)
-            throw core::Error(sqlstate::invalid_parameter_value,
-                              fmt::format("payloads must hold 1 to {} tasks", max_batch_tasks),
-                              fmt::format("It holds {}.", count));
-        if (!shape.is_null(0, 3) && shape.get_int32(0, 3) > settings::max_payload_bytes)
-            throw core::Error(sqlstate::program_limit_exceeded, "a payload is too large",
-                              fmt::format("The limit (orchestrator.max_payload_bytes) is {} bytes.",
-                                          settings::max_payload_bytes));
+        const std::int64_t count = count_payloads(payloads);
         if (!keys.empty() && static_cast<std::int64_t>(keys.size()) != count)
             throw core::Error(sqlstate::invalid_parameter_value,
                               "idempotency_keys must have one entry per payload");
-        check_references(c);
+        const TypeConfig& type = check_references(c);
 
         std::vector<const char*> key_params;
         for (std::size_t i = 0; i < keys.size(); ++i)
             key_params.push_back(key_nulls[i] ? nullptr : keys[i].c_str());
         Rows inserted = enqueue_batch_statement.run(
-            {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payloads, false},
+            {int32_param(type.rules.id), int32_param(c.priority), SqlParam{payloads, false},
              keys.empty() ? null_param() : text_array_param(key_params), timestamptz_param(now),
-             c.run_after, c.max_queue_wait, c.parent, c.cost});
+             c.run_after, c.max_queue_wait, c.parent, c.cost, max_queue_wait_param(type)});
 
         if (inserted.size() > 0)
             wake_worker_at_commit();
