@@ -6,6 +6,7 @@
 # Environment: ORCH_TEST_PORT (default 54329); REGRESS / ISOLATION override
 # the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1,
 # SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard).
+# SKIP_N8N=1; ORCH_N8N_DIR (default tmp_check/n8n) keeps the n8n install.
 set -euo pipefail
 umask 022
 
@@ -330,6 +331,20 @@ run_tap() {
     record tap "$passed" "$failed"
 }
 
+# Runs examples/n8n in real n8n against the running server (test/n8n/run.sh)
+# and records its checks. n8n is installed from the npm registry on first use.
+run_n8n() {
+    log "n8n tests (examples/n8n in n8n)"
+    local work=$CHECK/n8n-run rc=0 passed=0 failed=0
+    ORCH_BIN="$BIN" ORCH_DBHOST="$DBHOST" ORCH_PORT="$PORT" \
+        ORCH_N8N_DIR="${ORCH_N8N_DIR:-$CHECK/n8n}" ORCH_N8N_WORK="$work" \
+        bash "$ROOT/test/n8n/run.sh" || rc=$?
+    [ -s "$work/counts" ] && read -r passed failed <"$work/counts"
+    if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+    if [ "$failed" != 0 ]; then echo "n8n logs: $work/"; fi
+    record n8n "$passed" "$failed"
+}
+
 # Like as_postgres, but keeps the current directory (prove needs it).
 runas_postgres_here() {
     if [ "$(id -un)" = postgres ]; then "$@"
@@ -355,6 +370,7 @@ main() {
             run_regress
             run_isolation
             [ "${SKIP_OBSERVABILITY:-0}" = 1 ] || run_observability
+            [ "${SKIP_N8N:-0}" = 1 ] || run_n8n
             log "Stopping the test server"
             stop_cluster "$BIN" "$DATA"
             SERVER_STARTED=0
