@@ -5,7 +5,7 @@
 #
 # Environment: ORCH_TEST_PORT (default 54329); REGRESS / ISOLATION override
 # the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1,
-# SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard).
+# SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard),
 # SKIP_N8N=1; ORCH_N8N_DIR (default tmp_check/n8n) keeps the n8n install.
 set -euo pipefail
 umask 022
