@@ -1,5 +1,7 @@
 #include "orchestrator/core/alerts.hpp"
 
+#include "orchestrator/core/daily_summary.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -77,7 +79,8 @@ AlertChanges alert_changes(const std::vector<AlertCondition>& holding,
         if (std::find(open_keys.begin(), open_keys.end(), c.key) == open_keys.end())
             changes.raise.push_back(c);
     for (const std::string& key : open_keys)
-        if (std::none_of(holding.begin(), holding.end(),
+        if (key != daily_summary_key &&
+            std::none_of(holding.begin(), holding.end(),
                          [&key](const AlertCondition& c) { return c.key == key; }))
             changes.resolve.push_back(key);
     return changes;

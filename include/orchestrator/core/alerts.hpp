@@ -61,7 +61,8 @@ struct AlertChanges {
     std::vector<std::string> resolve; // keys of open alerts whose condition is gone
 };
 
-// Compares what holds with the keys of the open alerts.
+// Compares what holds with the keys of the open alerts. Open alerts the rules do not decide (the
+// daily summary, see daily_summary.hpp) are never resolved here.
 AlertChanges alert_changes(const std::vector<AlertCondition>& holding,
                            const std::vector<std::string>& open_keys);
 
