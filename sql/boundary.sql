@@ -46,4 +46,13 @@ SELECT orchestrator.now() = now() AS follows_transaction;
 SET orchestrator.test_now = 'not a time';
 SELECT orchestrator.now();
 RESET orchestrator.test_now;
+
+-- A query the JIT compiles and inlines, calling our C functions: the library ships no bitcode,
+-- so there is nothing to inline (PostgreSQL's inliner aborted the backend on C++ bitcode).
+SET jit_above_cost = 0;
+SET jit_inline_above_cost = 0;
+SELECT count(orchestrator.budget_day_start('2026-01-01 00:00:00+00'::timestamptz + x * interval '1 hour')) AS days
+  FROM generate_series(1, 3) x;
+RESET jit_above_cost;
+RESET jit_inline_above_cost;
 DROP EXTENSION orchestrator;
