@@ -111,3 +111,23 @@ CREATE FUNCTION orchestrator._latency_bounds_ms() RETURNS float8[]
 -- upper bound of the bucket that holds it (core/latency.hpp); NULL when nothing is counted.
 CREATE FUNCTION orchestrator._latency_percentile_ms(counts bigint[], p float8) RETURNS float8
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_latency_percentile_ms';
+
+-- The p-th percentile (0 < p <= 100) of a latency histogram with the rollups' buckets (summed
+-- bucket by bucket over any minutes and types), by nearest rank, reported as the upper bound of
+-- the bucket that holds it (core/latency.hpp); NULL when the histogram counts nothing.
+CREATE FUNCTION orchestrator.latency_percentile(histogram bigint[], percentile double precision)
+    RETURNS double precision
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_latency_percentile';
+
+-- Forecast arithmetic (core/forecast.hpp): the exponentially weighted rate per hour of
+-- per-minute counts given newest first (half-life 15 minutes), how many complete minutes the
+-- forecasts read, and the seconds until a level reaches zero at a rate per hour (NULL: never).
+CREATE FUNCTION orchestrator._ewma_per_hour(per_minute double precision[])
+    RETURNS double precision
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_ewma_per_hour';
+CREATE FUNCTION orchestrator._forecast_window_minutes() RETURNS integer
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_forecast_window_minutes';
+CREATE FUNCTION orchestrator._seconds_to_empty(level double precision,
+                                               falling_per_hour double precision)
+    RETURNS double precision
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_seconds_to_empty';

@@ -5,6 +5,7 @@
 #include "orchestrator/pg/guard.hpp"
 #include "orchestrator/pg/settings.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
 
 namespace orchestrator::pg {
@@ -14,6 +15,25 @@ namespace sqlstate = core::sqlstate;
 namespace {
 [[noreturn]] void refuse_null(const char* name) {
     throw core::Error(sqlstate::null_value_not_allowed, fmt::format("{} must not be null", name));
+}
+
+// The elements of a one-dimensional array argument of a fixed-size, by-value type.
+void array_elements(Datum raw, Oid type, Datum** elements, bool** nulls, int* count) {
+    pg_call([raw, type, elements, nulls, count] {
+        deconstruct_array(DatumGetArrayTypeP(raw), type, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+                          elements, nulls, count);
+    });
+}
+
+void check_elements(const char* name, const bool* nulls, int count, int max_elements) {
+    if (count > max_elements)
+        throw core::Error(sqlstate::invalid_parameter_value,
+                          fmt::format("{} has too many elements", name),
+                          fmt::format("The limit is {}; it has {}.", max_elements, count));
+    for (int i = 0; i < count; ++i)
+        if (nulls[i])
+            throw core::Error(sqlstate::null_value_not_allowed,
+                              fmt::format("{} must not contain nulls", name));
 }
 
 bool is_blank(std::string_view s) {
@@ -135,6 +155,56 @@ Datum Args::required_jsonb(int n, const char* name, int max_bytes) const {
     if (!v)
         refuse_null(name);
     return *v;
+}
+
+std::vector<std::int64_t> Args::nonnegative_int64_array(int n, const char* name,
+                                                       int max_elements) const {
+    if (is_null(n))
+        refuse_null(name);
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    array_elements(fcinfo_->args[n].value, INT8OID, &elements, &nulls, &count);
+    check_elements(name, nulls, count, max_elements);
+    std::vector<std::int64_t> out;
+    out.reserve(count);
+    for (int i = 0; i < count; ++i) {
+        out.push_back(DatumGetInt64(elements[i]));
+        if (out.back() < 0)
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              fmt::format("{} must not contain negative values", name));
+    }
+    return out;
+}
+
+std::vector<double> Args::nonnegative_float8_array(int n, const char* name,
+                                                   int max_elements) const {
+    if (is_null(n))
+        refuse_null(name);
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    array_elements(fcinfo_->args[n].value, FLOAT8OID, &elements, &nulls, &count);
+    check_elements(name, nulls, count, max_elements);
+    std::vector<double> out;
+    out.reserve(count);
+    for (int i = 0; i < count; ++i) {
+        out.push_back(DatumGetFloat8(elements[i]));
+        if (!(out.back() >= 0) || std::isinf(out.back()))
+            throw core::Error(sqlstate::invalid_parameter_value,
+                              fmt::format("{} must hold finite values of at least 0", name));
+    }
+    return out;
+}
+
+double Args::float8(int n, const char* name) const {
+    if (is_null(n))
+        refuse_null(name);
+    const double v = DatumGetFloat8(fcinfo_->args[n].value);
+    if (std::isnan(v))
+        throw core::Error(sqlstate::invalid_parameter_value,
+                          fmt::format("{} must be a number", name));
+    return v;
 }
 
 } // namespace orchestrator::pg

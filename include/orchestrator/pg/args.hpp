@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace orchestrator::pg {
 
@@ -31,6 +32,13 @@ public:
     // orchestrator.max_payload_bytes)
     std::optional<Datum> optional_jsonb(int n, const char* name, int max_bytes = -1) const;
     Datum required_jsonb(int n, const char* name, int max_bytes = -1) const;
+    // bigint[] and float8[] that must be present, with no NULL element and none below zero (or
+    // NaN); at most max_elements of them
+    std::vector<std::int64_t> nonnegative_int64_array(int n, const char* name,
+                                                      int max_elements) const;
+    std::vector<double> nonnegative_float8_array(int n, const char* name, int max_elements) const;
+    // a float8 that must be present and not NaN
+    double float8(int n, const char* name) const;
 
 private:
     FunctionCallInfo fcinfo_;
