@@ -35,6 +35,10 @@ INSERT INTO orchestrator.breaker (kind, name, state, consecutive_failures, opene
 VALUES ('api', 'gemini', 'open', 5, orchestrator.now(), orchestrator.now()),
        ('workflow_type', 'h', 'half_open', 5, orchestrator.now() - interval '6 minutes', orchestrator.now());
 -- 10:03: a pass after three silent minutes raises worker_silent (and gemini's window has moved on)
+-- The budget row forecasts: $4.50 reported in minute 10:00, the third complete minute before 10:03
+-- (weight 2^(-2/15) = 0.911722; core/forecast.hpp, S = 20.760259 for 60 minutes):
+-- 60 x 4.5 x 0.911722 / 20.760259 = $11.857514 an hour; $10 - $5.50 = $4.50 left lasts
+-- 4.5 / 11.857514 h = 1366 s. (Before any cost was reported the burn is 0: never exhausted.)
 SET orchestrator.test_now = '2026-06-01 10:03:00+00';
 SELECT orchestrator.tick() AS ran;
 SELECT * FROM pg_temp.health();

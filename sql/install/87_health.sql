@@ -1,8 +1,19 @@
+-- The forecast figures health shows in a row's details (rates rounded to 1e-6, times to seconds).
+CREATE FUNCTION orchestrator._forecast_details(arrivals_per_hour double precision,
+                                               completions_per_hour double precision,
+                                               drain_seconds double precision) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('arrivals_per_hour', round(arrivals_per_hour::numeric, 6),
+                              'completions_per_hour', round(completions_per_hour::numeric, 6),
+                              'drain_seconds', round(drain_seconds::numeric))
+$$;
+
 -- One row per component with ok / warning / critical, the value judged and its threshold.
 CREATE FUNCTION orchestrator.get_system_health()
     RETURNS TABLE (component text, status text, value numeric, threshold numeric, details jsonb)
     LANGUAGE sql STABLE AS $$
-    WITH queue AS (
+    WITH forecast AS MATERIALIZED (SELECT * FROM orchestrator.forecast()),
+    queue AS (
         SELECT count(*) FILTER (WHERE t.state = 'queued' AND t.ready_at <= orchestrator.now()) AS ready,
                count(*) FILTER (WHERE t.state = 'queued' AND t.ready_at > orchestrator.now()) AS waiting,
                count(*) FILTER (WHERE t.state = 'running') AS running,
@@ -14,7 +25,9 @@ CREATE FUNCTION orchestrator.get_system_health()
            jsonb_build_object('ready', q.ready, 'waiting', q.waiting, 'running', q.running,
                               'oldest_ready_seconds',
                               extract(epoch FROM orchestrator.now() - q.oldest)::bigint)
+           || orchestrator._forecast_details(f.arrivals_per_hour, f.completions_per_hour, f.drain_seconds)
       FROM queue q
+      LEFT JOIN forecast f ON f.workflow_type IS NULL
     UNION ALL
     SELECT 'workflow_type:' || w.name,
            CASE WHEN w.paused THEN 'warning' ELSE 'ok' END,
@@ -22,7 +35,9 @@ CREATE FUNCTION orchestrator.get_system_health()
            jsonb_build_object('paused', w.paused, 'queued', coalesce(s.queued, 0),
                               'running', coalesce(s.running, 0), 'weight', w.weight,
                               'batch', jsonb_build_array(w.batch_min, w.batch_max))
+           || orchestrator._forecast_details(f.arrivals_per_hour, f.completions_per_hour, f.drain_seconds)
       FROM orchestrator.workflow_type w
+      LEFT JOIN forecast f ON f.workflow_type = w.name
       LEFT JOIN (SELECT t.workflow_type_id,
                         count(*) FILTER (WHERE t.state = 'queued') AS queued,
                         count(*) FILTER (WHERE t.state = 'running') AS running
@@ -53,26 +68,20 @@ CREATE FUNCTION orchestrator.get_system_health()
                               'failures', s.failures, 'last_error', s.last_error)
       FROM orchestrator.worker_state s
     UNION ALL
-    -- Today's spend and reservations against the daily budget (with today's raise).
+    -- Today's spend and reservations against the daily budget (with today's raise), and when it
+    -- runs out at the current burn rate.
     SELECT 'budget',
-           CASE WHEN b.used >= b.limit_usd THEN 'critical'
-                WHEN b.used >= b.limit_usd * b.soft THEN 'warning' ELSE 'ok' END,
-           b.used, b.limit_usd,
-           jsonb_build_object('spent_usd', b.spent, 'reserved_usd', b.reserved,
-                              'day_started_at', b.day, 'soft_threshold', b.soft)
-      FROM (SELECT d.day, c.budget_soft_ratio AS soft,
-                   c.daily_budget_usd + CASE WHEN c.budget_raise_day = d.day
-                                             THEN c.budget_raise_usd ELSE 0 END AS limit_usd,
-                   x.spent, x.reserved, x.spent + x.reserved AS used
-              FROM orchestrator.config c
-             CROSS JOIN (SELECT orchestrator.budget_day_start() AS day) d
-             CROSS JOIN LATERAL (
-                   SELECT coalesce(sum(e.cost_usd) FILTER (WHERE e.status <> 'running'
-                                                            AND e.finished_at >= d.day), 0) AS spent,
-                          coalesce(sum(e.reserved_cost_usd) FILTER (WHERE e.status = 'running'), 0) AS reserved
-                     FROM orchestrator.workflow_orchestration e
-                    WHERE (e.status = 'running' OR e.finished_at >= d.day)
-                      AND e.created_at >= d.day - interval '1 day') x) b
+           CASE WHEN b.spent_usd + b.reserved_usd >= b.limit_usd THEN 'critical'
+                WHEN b.spent_usd + b.reserved_usd >= b.limit_usd * b.soft_ratio THEN 'warning'
+                ELSE 'ok' END,
+           b.spent_usd + b.reserved_usd, b.limit_usd,
+           jsonb_build_object('spent_usd', b.spent_usd, 'reserved_usd', b.reserved_usd,
+                              'day_started_at', b.day_started_at, 'soft_threshold', b.soft_ratio,
+                              'burn_usd_per_hour', round(f.burn_usd_per_hour::numeric, 6),
+                              'exhausted_in_seconds', round(f.budget_exhausted_seconds::numeric))
+      FROM orchestrator._budget_today() b
+      LEFT JOIN forecast f ON f.workflow_type IS NULL
+     WHERE b.workflow_type IS NULL
     UNION ALL
     -- Each API: calls of the executions started in the last minute against its limit.
     SELECT 'api:' || a.name,
