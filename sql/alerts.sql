@@ -76,6 +76,13 @@ SET orchestrator.test_now = '2026-03-03 10:10:00+00';
 SELECT orchestrator.tick() AS ran; -- silent for a day: raised
 SET orchestrator.test_now = '2026-03-03 10:11:00+00';
 SELECT orchestrator.tick() AS ran;
+-- Only the daily summary of 2026-03-02 is open (info; raised by the first pass of 2026-03-03,
+-- which first rolled up the minute 10:10 of 2026-03-02): 24 executions (the 20 at 10:04, 3 of
+-- them failed, the 3 at 10:09:30, the long one at 10:10), 21 tasks succeeded (17 + 3 + 1; the 3
+-- failed ones went back to the queue and were cancelled), $24 ($20 reported, $3 + $1 of spent
+-- reservations), $24 / 21 = $1.1429 a task. Waits: 18 tasks dispatched at once ([0, 10 ms)),
+-- the 3 at 10:09:30 after 5.5 min ([5, 10 min)): p95 = 20th of 21 -> 10 min. Runs: 23 at once,
+-- the long one 6 min: p95 = 23rd of 24 -> 10 ms.
 SELECT * FROM pg_temp.open_alerts();
 SELECT condition, raised_at, resolved_at FROM orchestrator.list_alerts(true) ORDER BY id;
 

@@ -14,7 +14,8 @@ CREATE TABLE orchestrator.worker_state (
     alive_pid integer,
     alive_runner text,
     metrics_rolled_up_to timestamptz,       -- the minutes before it are rolled up
-    metrics_totaled_to timestamptz          -- the minutes before it are in metric_total
+    metrics_totaled_to timestamptz,         -- the minutes before it are in metric_total
+    summary_day timestamptz                 -- the budget day the last daily summary check saw
 );
 INSERT INTO orchestrator.worker_state DEFAULT VALUES;
 

@@ -3,7 +3,8 @@
 CREATE TABLE orchestrator.alert (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     condition text NOT NULL,  -- worker_silent, budget_exceeded, error_rate, queue_depth,
-                              -- api_utilization:<api>, long_execution
+                              -- api_utilization:<api>, long_execution; daily_summary (info,
+                              -- open until the next day's summary supersedes it)
     severity text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
     message text NOT NULL,
     value numeric,
@@ -11,7 +12,8 @@ CREATE TABLE orchestrator.alert (
     raised_at timestamptz NOT NULL,
     acknowledged_at timestamptz,
     acknowledged_by text,
-    resolved_at timestamptz
+    resolved_at timestamptz,
+    details jsonb             -- the daily summary's figures (metrics() of the day)
 );
 CREATE UNIQUE INDEX alert_open ON orchestrator.alert (condition) WHERE resolved_at IS NULL;
 CREATE INDEX alert_raised ON orchestrator.alert (raised_at);

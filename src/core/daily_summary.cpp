@@ -22,10 +22,13 @@ std::string readable_ms(std::optional<double> ms) {
 
 } // namespace
 
-SummaryStep daily_summary_step(std::optional<TimePoint> day_seen, TimePoint current_day_start) {
+SummaryStep daily_summary_step(std::optional<TimePoint> day_seen, TimePoint current_day_start,
+                               TimePoint previous_day_start) {
     if (!day_seen)
         return SummaryStep::remember_day;
-    return *day_seen < current_day_start ? SummaryStep::summarize : SummaryStep::nothing;
+    if (previous_day_start >= *day_seen)
+        return SummaryStep::summarize;
+    return *day_seen == current_day_start ? SummaryStep::nothing : SummaryStep::remember_day;
 }
 
 AlertCondition daily_summary_alert(const DaySummary& day) {

@@ -55,10 +55,11 @@ Statement open_alerts_statement(
     "SELECT condition FROM orchestrator.alert WHERE resolved_at IS NULL ORDER BY id FOR UPDATE", {});
 
 Statement raise_statement(
-    "INSERT INTO orchestrator.alert (condition, severity, message, value, threshold, raised_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6)"
+    "INSERT INTO orchestrator.alert (condition, severity, message, value, threshold, raised_at,"
+    "                                details)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"
     " RETURNING id",
-    {TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, TIMESTAMPTZOID});
+    {TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID});
 
 Statement resolve_statement(
     "UPDATE orchestrator.alert SET resolved_at = $2 WHERE condition = $1 AND resolved_at IS NULL"
@@ -119,21 +120,31 @@ int evaluate_alerts_now() {
     for (std::uint64_t i = 0; i < open.size(); ++i)
         open_keys.push_back(open.get_text(i, 1));
     const core::AlertChanges changes = core::alert_changes(holding, open_keys);
-    const TimestampTz at = to_timestamptz(now);
-    for (const core::AlertCondition& c : changes.raise) {
-        const char* severity = core::to_string(c.severity);
-        Rows raised = raise_statement.run({text_param(c.key), text_param(severity),
-                                           text_param(c.message), float8_param(c.value),
-                                           float8_param(c.threshold), timestamptz_param(at)});
-        announce("raised", raised.get_int64(0, 1), c.key, severity, c.message);
-    }
-    for (const std::string& key : changes.resolve) {
-        Rows resolved = resolve_statement.run({text_param(key), timestamptz_param(at)});
-        for (std::uint64_t i = 0; i < resolved.size(); ++i)
-            announce("resolved", resolved.get_int64(i, 1), key, resolved.get_text(i, 2),
-                     resolved.get_text(i, 3));
-    }
+    for (const core::AlertCondition& c : changes.raise)
+        raise_alert(c, now);
+    for (const std::string& key : changes.resolve)
+        resolve_alert(key, now);
     return static_cast<int>(changes.raise.size() + changes.resolve.size());
+}
+
+std::int64_t raise_alert(const core::AlertCondition& c, core::TimePoint at,
+                         const char* details_json) {
+    const char* severity = core::to_string(c.severity);
+    Rows raised = raise_statement.run(
+        {text_param(c.key), text_param(severity), text_param(c.message), float8_param(c.value),
+         float8_param(c.threshold), timestamptz_param(to_timestamptz(at)),
+         details_json != nullptr ? text_param(details_json) : null_param()});
+    const std::int64_t id = raised.get_int64(0, 1);
+    announce("raised", id, c.key, severity, c.message);
+    return id;
+}
+
+int resolve_alert(const std::string& key, core::TimePoint at) {
+    Rows resolved = resolve_statement.run({text_param(key), timestamptz_param(to_timestamptz(at))});
+    for (std::uint64_t i = 0; i < resolved.size(); ++i)
+        announce("resolved", resolved.get_int64(i, 1), key, resolved.get_text(i, 2),
+                 resolved.get_text(i, 3));
+    return static_cast<int>(resolved.size());
 }
 
 } // namespace orchestrator::pg

@@ -5,6 +5,7 @@
 #include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/daily_summary.hpp"
 #include "orchestrator/pg/expiry.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/metrics.hpp"
@@ -146,6 +147,7 @@ void do_step(WorkerState step, PassRunner runner) {
     case WorkerState::monitoring:
         roll_up_metrics();
         evaluate_alerts_now(); // before liveness: silence is measured up to this pass
+        summarize_day_if_due(); // after the rollup: the day before is rolled up
         record_liveness(runner);
         break;
     case WorkerState::idle:

@@ -11,18 +11,29 @@ const TimePoint day = TimePoint(hours(24 * 20000));
 } // namespace
 
 TEST(DailySummary, TheFirstPassOnlyRemembersTheDay) {
-    EXPECT_EQ(daily_summary_step(std::nullopt, day), SummaryStep::remember_day);
+    EXPECT_EQ(daily_summary_step(std::nullopt, day, day - hours(24)), SummaryStep::remember_day);
 }
 
 TEST(DailySummary, ANewDaySummarizesTheDayBefore) {
-    EXPECT_EQ(daily_summary_step(day - hours(24), day), SummaryStep::summarize);
-    EXPECT_EQ(daily_summary_step(day - hours(72), day), SummaryStep::summarize); // days missed
+    EXPECT_EQ(daily_summary_step(day - hours(24), day, day - hours(24)), SummaryStep::summarize);
+    // days missed: the day before the current one is summarized, once
+    EXPECT_EQ(daily_summary_step(day - hours(72), day, day - hours(24)), SummaryStep::summarize);
+    // a 23-hour day (daylight saving) is a day like the others
+    EXPECT_EQ(daily_summary_step(day - hours(23), day, day - hours(23)), SummaryStep::summarize);
 }
 
 TEST(DailySummary, TheSameDayDoesNotSummarizeAgain) {
-    EXPECT_EQ(daily_summary_step(day, day), SummaryStep::nothing);
-    // a clock set back (or a day start moved later) does not summarize either
-    EXPECT_EQ(daily_summary_step(day + hours(1), day), SummaryStep::nothing);
+    EXPECT_EQ(daily_summary_step(day, day, day - hours(24)), SummaryStep::nothing);
+}
+
+TEST(DailySummary, AMovedDayBoundaryIsRememberedNotSummarized) {
+    // the day start moved 5 hours later: the day before the new current day would overlap the
+    // day seen, which the next new day summarizes instead
+    EXPECT_EQ(daily_summary_step(day, day + hours(5), day - hours(19)), SummaryStep::remember_day);
+    EXPECT_EQ(daily_summary_step(day + hours(5), day + hours(29), day + hours(5)),
+              SummaryStep::summarize);
+    // moved earlier: likewise
+    EXPECT_EQ(daily_summary_step(day, day - hours(3), day - hours(27)), SummaryStep::remember_day);
 }
 
 TEST(DailySummary, TheAlertIsInfoWithTheDaysFigures) {

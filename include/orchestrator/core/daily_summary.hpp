@@ -17,14 +17,17 @@ inline constexpr const char* daily_summary_key = "daily_summary";
 inline constexpr double daily_summary_target_tasks = 500;
 
 enum class SummaryStep {
-    remember_day, // the first pass ever: nothing is known of the day before
-    summarize,    // a new budget day began since the last pass: summarize the one before
+    remember_day, // remember the current day without a summary: the first pass ever, or a day
+                  // boundary moved by configure() (the day before would overlap one summarized)
+    summarize,    // the day the last pass saw is over: summarize the one before the current day
     nothing,      // still the day the last pass saw
 };
 
 // What this pass does, given the start of the budget day the last pass saw (none before the
-// first pass) and the start of the current one.
-SummaryStep daily_summary_step(std::optional<TimePoint> day_seen, TimePoint current_day_start);
+// first pass), and the starts of the current budget day and of the one before it. It summarizes
+// when the day before began at or after the day seen, so no two summaries overlap.
+SummaryStep daily_summary_step(std::optional<TimePoint> day_seen, TimePoint current_day_start,
+                               TimePoint previous_day_start);
 
 // One budget day's figures, from the metric rollups.
 struct DaySummary {
