@@ -197,12 +197,14 @@ CREATE FUNCTION orchestrator.resume_workflow_type(name text) RETURNS boolean
 CREATE FUNCTION orchestrator.remove_workflow_type(name text) RETURNS boolean
     LANGUAGE plpgsql AS $$
 DECLARE
+    removed orchestrator.workflow_type;
     type_id integer;
     open_tasks bigint;
 BEGIN
     PERFORM orchestrator._require(name, 'name');
-    SELECT w.id INTO type_id FROM orchestrator.workflow_type w
+    SELECT * INTO removed FROM orchestrator.workflow_type w
      WHERE w.name = remove_workflow_type.name FOR UPDATE;
+    type_id := removed.id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'workflow type "%" does not exist', name USING ERRCODE = 'P0002';
     END IF;
@@ -216,7 +218,7 @@ BEGIN
     DELETE FROM orchestrator.task t WHERE t.workflow_type_id = type_id;
     DELETE FROM orchestrator.workflow_type_api n WHERE n.workflow_type_id = type_id;
     DELETE FROM orchestrator.workflow_type w WHERE w.id = type_id;
-    PERFORM orchestrator._audit('remove_workflow_type', name, jsonb_build_object('id', type_id), NULL);
+    PERFORM orchestrator._audit('remove_workflow_type', name, to_jsonb(removed), NULL);
     RETURN true;
 END $$;
 

@@ -93,7 +93,8 @@ BEGIN
     END IF;
     UPDATE orchestrator.api x SET paused_until = NULL, updated_at = orchestrator.now()
      WHERE x.name = resume_api.name;
-    PERFORM orchestrator._audit('resume_api', name, jsonb_build_object('paused_until', until), NULL);
+    PERFORM orchestrator._audit('resume_api', name, jsonb_build_object('paused_until', until),
+                                jsonb_build_object('paused_until', NULL));
     RETURN true;
 END $$;
 

@@ -8,6 +8,19 @@ SELECT t.id AS task_id, w.name AS workflow_type, t.priority, t.payload, t.attemp
   JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id
  WHERE t.state = 'dead_letter';
 
+-- Audits a manual action on tasks: which tasks moved from one state to the other, and the filter
+-- (one task, one type, or all) that chose them.
+CREATE FUNCTION orchestrator._audit_task_action(action text, task_id bigint, workflow_type text,
+                                                ids bigint[], from_state text, to_state text)
+    RETURNS void
+    LANGUAGE sql AS $$
+    SELECT orchestrator._audit(action,
+        CASE WHEN task_id IS NOT NULL THEN 'task:' || task_id
+             WHEN workflow_type IS NOT NULL THEN 'workflow_type:' || workflow_type ELSE 'all' END,
+        jsonb_build_object('state', from_state, 'task_ids', to_jsonb(ids)),
+        jsonb_build_object('state', to_state, 'count', cardinality(ids)))
+$$;
+
 -- Puts dead letters back in the queue with a fresh attempt count; returns how many.
 -- Filters: one task, or every dead letter of a type, or all (both NULL).
 CREATE FUNCTION orchestrator.retry_dead_letters(
@@ -16,19 +29,25 @@ CREATE FUNCTION orchestrator.retry_dead_letters(
 ) RETURNS integer
     LANGUAGE plpgsql AS $$
 DECLARE
+    ids bigint[];
     n integer;
 BEGIN
     PERFORM orchestrator._check_dead_letter_filter(task_id, workflow_type);
-    UPDATE orchestrator.task t
-       SET state = 'queued', attempts = 0, ready_at = orchestrator.now(), finished_at = NULL,
-           dead_letter_reason = NULL,
-           stale_at = orchestrator.now() + (SELECT w.max_queue_wait FROM orchestrator.workflow_type w
-                                             WHERE w.id = t.workflow_type_id)
-     WHERE t.state = 'dead_letter'
-       AND (retry_dead_letters.task_id IS NULL OR t.id = retry_dead_letters.task_id)
-       AND (retry_dead_letters.workflow_type IS NULL OR t.workflow_type_id =
-            (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = retry_dead_letters.workflow_type));
-    GET DIAGNOSTICS n = ROW_COUNT;
+    WITH retried AS (
+        UPDATE orchestrator.task t
+           SET state = 'queued', attempts = 0, ready_at = orchestrator.now(), finished_at = NULL,
+               dead_letter_reason = NULL,
+               stale_at = orchestrator.now() + (SELECT w.max_queue_wait FROM orchestrator.workflow_type w
+                                                 WHERE w.id = t.workflow_type_id)
+         WHERE t.state = 'dead_letter'
+           AND (retry_dead_letters.task_id IS NULL OR t.id = retry_dead_letters.task_id)
+           AND (retry_dead_letters.workflow_type IS NULL OR t.workflow_type_id =
+                (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = retry_dead_letters.workflow_type))
+        RETURNING t.id)
+    SELECT coalesce(array_agg(r.id ORDER BY r.id), '{}') INTO ids FROM retried r;
+    n := cardinality(ids);
+    PERFORM orchestrator._audit_task_action('retry_dead_letters', task_id, workflow_type, ids,
+                                            'dead_letter', 'queued');
     RETURN n;
 END $$;
 
@@ -39,15 +58,21 @@ CREATE FUNCTION orchestrator.discard_dead_letters(
 ) RETURNS integer
     LANGUAGE plpgsql AS $$
 DECLARE
+    ids bigint[];
     n integer;
 BEGIN
     PERFORM orchestrator._check_dead_letter_filter(task_id, workflow_type);
-    UPDATE orchestrator.task t SET state = 'discarded'
-     WHERE t.state = 'dead_letter'
-       AND (discard_dead_letters.task_id IS NULL OR t.id = discard_dead_letters.task_id)
-       AND (discard_dead_letters.workflow_type IS NULL OR t.workflow_type_id =
-            (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = discard_dead_letters.workflow_type));
-    GET DIAGNOSTICS n = ROW_COUNT;
+    WITH discarded AS (
+        UPDATE orchestrator.task t SET state = 'discarded'
+         WHERE t.state = 'dead_letter'
+           AND (discard_dead_letters.task_id IS NULL OR t.id = discard_dead_letters.task_id)
+           AND (discard_dead_letters.workflow_type IS NULL OR t.workflow_type_id =
+                (SELECT w.id FROM orchestrator.workflow_type w WHERE w.name = discard_dead_letters.workflow_type))
+        RETURNING t.id)
+    SELECT coalesce(array_agg(d.id ORDER BY d.id), '{}') INTO ids FROM discarded d;
+    n := cardinality(ids);
+    PERFORM orchestrator._audit_task_action('discard_dead_letters', task_id, workflow_type, ids,
+                                            'dead_letter', 'discarded');
     RETURN n;
 END $$;
 
@@ -75,6 +100,8 @@ BEGIN
     UPDATE orchestrator.task t SET state = 'cancelled', finished_at = orchestrator.now()
      WHERE t.id = cancel_task.task_id AND t.state = 'queued';
     IF FOUND THEN
+        PERFORM orchestrator._audit_task_action('cancel_task', task_id, NULL, ARRAY[task_id],
+                                                'queued', 'cancelled');
         RETURN true;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM orchestrator.task t WHERE t.id = cancel_task.task_id) THEN
@@ -93,6 +120,7 @@ CREATE FUNCTION orchestrator.cancel_tasks(
     LANGUAGE plpgsql AS $$
 DECLARE
     type_id integer;
+    ids bigint[];
     n integer;
 BEGIN
     IF num_nonnulls(workflow_type, max_priority, older_than, payload_contains) = 0 THEN
@@ -111,12 +139,20 @@ BEGIN
             RAISE EXCEPTION 'workflow type "%" does not exist', workflow_type USING ERRCODE = 'P0002';
         END IF;
     END IF;
-    UPDATE orchestrator.task t SET state = 'cancelled', finished_at = orchestrator.now()
-     WHERE t.state = 'queued'
-       AND (type_id IS NULL OR t.workflow_type_id = type_id)
-       AND (max_priority IS NULL OR t.priority <= max_priority)
-       AND (older_than IS NULL OR t.created_at <= orchestrator.now() - older_than)
-       AND (payload_contains IS NULL OR t.payload @> payload_contains);
-    GET DIAGNOSTICS n = ROW_COUNT;
+    WITH cancelled AS (
+        UPDATE orchestrator.task t SET state = 'cancelled', finished_at = orchestrator.now()
+         WHERE t.state = 'queued'
+           AND (type_id IS NULL OR t.workflow_type_id = type_id)
+           AND (max_priority IS NULL OR t.priority <= max_priority)
+           AND (older_than IS NULL OR t.created_at <= orchestrator.now() - older_than)
+           AND (payload_contains IS NULL OR t.payload @> payload_contains)
+        RETURNING t.id)
+    SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') INTO ids FROM cancelled c;
+    n := cardinality(ids);
+    PERFORM orchestrator._audit('cancel_tasks', coalesce(workflow_type, 'all'),
+        jsonb_build_object('state', 'queued', 'task_ids', to_jsonb(ids)),
+        jsonb_build_object('state', 'cancelled', 'count', n, 'filter', jsonb_strip_nulls(jsonb_build_object(
+            'workflow_type', workflow_type, 'max_priority', max_priority,
+            'older_than', older_than, 'payload_contains', payload_contains))));
     RETURN n;
 END $$;
