@@ -32,9 +32,9 @@ VALUES ('<b>cond</b>', 'warning', '<script>alert("x")</script> & ''more''', orch
 -- day's spend $0.35 at its end; the others are empty.
 SELECT i, label, executions, executions_failed, tasks_succeeded, tasks_dead_lettered, cost_usd,
        day_spend_usd,
-       orchestrator._latency_percentile_ms(run_ms, 50) AS run_p50,
-       orchestrator._latency_percentile_ms(run_ms, 95) AS run_p95,
-       orchestrator._latency_percentile_ms(wait_ms, 99) AS wait_p99
+       orchestrator.latency_percentile(run_ms, 50) AS run_p50,
+       orchestrator.latency_percentile(run_ms, 95) AS run_p95,
+       orchestrator.latency_percentile(wait_ms, 99) AS wait_p99
   FROM orchestrator._dashboard_buckets('2026-05-03 11:00:00+00', '1 hour', 24)
  WHERE i IN (0, 22, 23);
 
@@ -75,9 +75,6 @@ SELECT orchestrator.dashboard_html(721);
 SELECT orchestrator.dashboard_html(NULL);
 SELECT orchestrator._svg_chart('x', 'x', ARRAY['a'], '[]', 'pie');
 SELECT orchestrator._svg_chart('x', 'x', ARRAY['a'], '{}');
-SELECT orchestrator._latency_percentile_ms(ARRAY[1, 2, 3]::bigint[], 50);
-SELECT orchestrator._latency_percentile_ms(array_fill(0::bigint, ARRAY[18]), 0);
-SELECT orchestrator._latency_percentile_ms(array_fill(0::bigint, ARRAY[18]), 50) IS NULL AS nothing_counted;
 \set VERBOSITY default
 
 RESET orchestrator.test_now;

@@ -107,11 +107,6 @@ $$;
 CREATE FUNCTION orchestrator._latency_bounds_ms() RETURNS float8[]
     LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_latency_bounds_ms';
 
--- The p-th percentile (0 < p <= 100) of the durations counted in a latency histogram, as the
--- upper bound of the bucket that holds it (core/latency.hpp); NULL when nothing is counted.
-CREATE FUNCTION orchestrator._latency_percentile_ms(counts bigint[], p float8) RETURNS float8
-    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'orchestrator_latency_percentile_ms';
-
 -- The p-th percentile (0 < p <= 100) of a latency histogram with the rollups' buckets (summed
 -- bucket by bucket over any minutes and types), by nearest rank, reported as the upper bound of
 -- the bucket that holds it (core/latency.hpp); NULL when the histogram counts nothing.

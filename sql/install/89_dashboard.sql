@@ -103,12 +103,12 @@ BEGIN
            jsonb_agg(b.tasks_succeeded ORDER BY b.i) AS succeeded,
            jsonb_agg(b.tasks_dead_lettered ORDER BY b.i) AS dead,
            jsonb_agg(b.executions ORDER BY b.i) AS executions,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.run_ms, 50) / 1000 ORDER BY b.i) AS run_p50,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.run_ms, 95) / 1000 ORDER BY b.i) AS run_p95,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.run_ms, 99) / 1000 ORDER BY b.i) AS run_p99,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.wait_ms, 50) / 1000 ORDER BY b.i) AS wait_p50,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.wait_ms, 95) / 1000 ORDER BY b.i) AS wait_p95,
-           jsonb_agg(orchestrator._latency_percentile_ms(b.wait_ms, 99) / 1000 ORDER BY b.i) AS wait_p99,
+           jsonb_agg(orchestrator.latency_percentile(b.run_ms, 50) / 1000 ORDER BY b.i) AS run_p50,
+           jsonb_agg(orchestrator.latency_percentile(b.run_ms, 95) / 1000 ORDER BY b.i) AS run_p95,
+           jsonb_agg(orchestrator.latency_percentile(b.run_ms, 99) / 1000 ORDER BY b.i) AS run_p99,
+           jsonb_agg(orchestrator.latency_percentile(b.wait_ms, 50) / 1000 ORDER BY b.i) AS wait_p50,
+           jsonb_agg(orchestrator.latency_percentile(b.wait_ms, 95) / 1000 ORDER BY b.i) AS wait_p95,
+           jsonb_agg(orchestrator.latency_percentile(b.wait_ms, 99) / 1000 ORDER BY b.i) AS wait_p99,
            jsonb_agg(round(100.0 * (b.executions - b.executions_failed) / nullif(b.executions, 0), 1)
                      ORDER BY b.i) AS success,
            jsonb_agg(round(b.cost_usd / nullif(b.tasks_succeeded + b.tasks_dead_lettered, 0), 6)
@@ -146,7 +146,7 @@ BEGIN
                                                            / nullif(d.total_executions, 0), 1)) || ' %', '–'))
           || orchestrator._dashboard_tile('p95 dispatch → done',
                  coalesce(orchestrator._chart_number(
-                              orchestrator._latency_percentile_ms(d.run_all, 95)::numeric / 1000) || ' s', '–'))
+                              orchestrator.latency_percentile(d.run_all, 95)::numeric / 1000) || ' s', '–'))
           || orchestrator._dashboard_tile('Cost per task',
                  coalesce('$' || orchestrator._chart_number(d.total_cost / nullif(d.tasks, 0)), '–'))
           || orchestrator._dashboard_tile('Budget today',

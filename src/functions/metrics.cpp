@@ -1,5 +1,6 @@
-// The core's metric arithmetic, callable from SQL so that metrics(), forecast() and
-// get_system_health() share one implementation: percentiles of the rollups' latency histograms
+// The core's metric arithmetic, callable from SQL so that metrics(), forecast(),
+// get_system_health(), the Prometheus export and the dashboard share one implementation: the
+// latency buckets' bounds, percentiles of the rollups' latency histograms
 // (core/latency.hpp), exponentially weighted rates and the time until a level reaches zero
 // (core/forecast.hpp).
 #include "orchestrator/core/error.hpp"
@@ -7,6 +8,7 @@
 #include "orchestrator/core/latency.hpp"
 #include "orchestrator/pg/args.hpp"
 #include "orchestrator/pg/boundary.hpp"
+#include "orchestrator/pg/spi.hpp"
 
 #include <fmt/format.h>
 
@@ -17,6 +19,14 @@ namespace {
 // A year of minutes: more than any forecast reads.
 constexpr int max_minutes = 366 * 24 * 60;
 } // namespace
+
+// _latency_bounds_ms(): the buckets' upper bounds in milliseconds.
+ORCHESTRATOR_SQL_FUNCTION(orchestrator_latency_bounds_ms) {
+    (void)fcinfo;
+    return float8_array_param(
+               std::vector<double>(core::latency_bounds_ms.begin(), core::latency_bounds_ms.end()))
+        .value;
+}
 
 // latency_percentile(histogram bigint[], percentile float8): the bucket bound that holds the
 // percentile, by nearest rank; NULL when the histogram counts nothing.
