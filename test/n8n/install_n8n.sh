@@ -20,6 +20,12 @@ DIR=${1:?usage: install_n8n.sh DIR}
 
 say() { printf '%s\n' "$*" >&2; }
 
+# npm trusts only the certificates it was built with; the system's bundle holds those and any
+# the machine's administrator added (a TLS-inspecting proxy's, for one).
+if [ -z "${npm_config_cafile:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export npm_config_cafile=/etc/ssl/certs/ca-certificates.crt
+fi
+
 # True when the node binary $1 is >= 20.19 and < 25.
 node_fits() {
     "$1" -e '
