@@ -5,6 +5,7 @@
 #include "orchestrator/pg/heartbeat.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/worker_identity.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -83,12 +84,19 @@ void on_transaction_event(XactEvent event, void*) {
 
 // --- the worker's side ----------------------------------------------------------------------
 
+// The extension's owner, whom the worker's transactions act as (worker_identity.hpp); invalid
+// until the extension is found and the worker's role may run it.
+Oid acting_owner = InvalidOid;
+
 // Guarded: run_pass commits between steps with C++ objects alive, and an error at commit must
-// reach in_transaction (and error recovery) as a PgError, not end the process.
+// reach in_transaction (and error recovery) as a PgError, not end the process. An abort gives
+// the transaction back its starting user by itself.
 void start_transaction() {
     pg_call([] {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
+        if (OidIsValid(acting_owner))
+            act_as_owner(acting_owner);
         PushActiveSnapshot(GetTransactionSnapshot());
     });
 }
@@ -96,6 +104,8 @@ void start_transaction() {
 void commit_transaction() {
     pg_call([] {
         PopActiveSnapshot();
+        if (OidIsValid(acting_owner))
+            stop_acting_as_owner();
         CommitTransactionCommand();
         pgstat_report_stat(false);
         pgstat_report_activity(STATE_IDLE, nullptr);
@@ -125,12 +135,11 @@ template <typename F> std::string in_transaction(const char* what, F&& work) {
     return failure;
 }
 
-bool extension_exists() {
-    bool exists = false;
-    in_transaction("looking for the extension", [&exists] {
-        exists = pg_call([] { return OidIsValid(get_extension_oid("orchestrator", true)); });
-    });
-    return exists;
+WorkerStanding check_standing() {
+    WorkerIdentity identity;
+    in_transaction("looking for the extension", [&identity] { identity = look_up_worker_identity(); });
+    acting_owner = identity.extension_owner;
+    return identity.standing;
 }
 
 // A pass; on failure, error recovery with its backoff. Returns when the next pass is due.
@@ -250,15 +259,28 @@ long run_due_work(Timers& timers, int& failures_in_row) {
     return wait_ms;
 }
 
+// Says once, until the standing changes, why the worker is not working.
+void tell_standing(WorkerStanding standing) {
+    if (standing == WorkerStanding::no_extension)
+        ereport(LOG, (errmsg("orchestrator worker: waiting for CREATE EXTENSION orchestrator "
+                             "in database \"%s\"",
+                             settings::worker_database)));
+    else if (standing == WorkerStanding::not_authorized)
+        ereport(LOG, (errmsg("orchestrator worker: waiting for role \"%s\" to be granted "
+                             "orchestrator_worker",
+                             settings::worker_role),
+                      errhint("GRANT orchestrator_worker TO %s;", settings::worker_role)));
+}
+
 void worker_loop() {
-    bool told_waiting = false;
     int failures_in_row = 0;
     Timers timers;
     timers.heartbeat = GetCurrentTimestamp(); // at start: resume a stored pass
     timers.liveness = timers.heartbeat;
     int heartbeat_interval = settings::heartbeat_interval_ms;
-    bool extension_present = false;
-    TimestampTz next_extension_check = 0;
+    WorkerStanding standing = WorkerStanding::no_extension;
+    WorkerStanding told = WorkerStanding::ready; // what the log last said; ready: nothing
+    TimestampTz next_standing_check = 0;
 
     for (;;) {
         CHECK_FOR_INTERRUPTS();
@@ -272,20 +294,18 @@ void worker_loop() {
             }
         }
         long wait_ms = settings::liveness_interval_ms;
-        // Looked up once per liveness interval, not at every wake-up (one per enqueue commit).
+        // Looked up once per liveness interval, not at every wake-up.
         const TimestampTz now = GetCurrentTimestamp();
-        if (now >= next_extension_check) {
-            extension_present = extension_exists();
-            next_extension_check = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
+        if (now >= next_standing_check) {
+            standing = check_standing();
+            next_standing_check = TimestampTzPlusMilliseconds(now, settings::liveness_interval_ms);
         }
-        if (extension_present) {
-            told_waiting = false;
+        if (standing == WorkerStanding::ready) {
+            told = standing;
             wait_ms = run_due_work(timers, failures_in_row);
-        } else if (!told_waiting) {
-            ereport(LOG, (errmsg("orchestrator worker: waiting for CREATE EXTENSION orchestrator "
-                                 "in database \"%s\"",
-                                 settings::worker_database)));
-            told_waiting = true;
+        } else if (told != standing) {
+            tell_standing(standing);
+            told = standing;
         }
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
                         PG_WAIT_EXTENSION);
@@ -341,8 +361,8 @@ void orchestrator_worker_main(Datum) {
 
     if (settings::worker_role == nullptr || settings::worker_role[0] == '\0') {
         ereport(LOG, (errmsg("orchestrator worker: not started, orchestrator.worker_role is not set"),
-                      errhint("Set orchestrator.worker_role to a role that may log in and use "
-                              "schema orchestrator, then restart the server.")));
+                      errhint("Set orchestrator.worker_role to a login role granted "
+                              "orchestrator_worker, then restart the server.")));
         proc_exit(0); // exit code 0: the postmaster does not start it again
     }
     BackgroundWorkerInitializeConnection(settings::worker_database, settings::worker_role, 0);
