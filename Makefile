@@ -5,6 +5,9 @@ MODULE_big = orchestrator
 
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# Upgrade scripts, one per release step (sql/orchestrator--A--B.sql), are written by hand and
+# shipped as they are.
+DATA = $(sort $(wildcard sql/$(EXTENSION)--*--*.sql))
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 BINDING_SRCS = $(sort $(wildcard src/pg/*.cpp src/functions/*.cpp))
@@ -52,7 +55,29 @@ test/unit/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard include/orchestrator/
 	$(CXX) -std=c++17 $(WARNINGS) -O1 -g $(CORE_CPPFLAGS) $(UNIT_SRCS) $(CORE_SRCS) \
 		-lgtest_main -lgtest -pthread -o $@
 
-.PHONY: unit format print-%
+.PHONY: unit format print-% install-upgrade-fixtures freeze-version
+
+# Test only (test/run_all.sh runs it into its temporary install, never into a real one): the frozen
+# install scripts of released versions (test/upgrade/versions/), and two fake versions that prove
+# the upgrade comparison of test/t/021_upgrade_paths.pl: $(EXTVERSION)-harness, a copy of this
+# install script reached by an empty upgrade script (the comparison must find them equal), and
+# $(EXTVERSION)-drift, this install script plus test/upgrade/drift.sql reached by an empty upgrade
+# script (the comparison must report every change in drift.sql).
+EXTENSION_DIR = $(DESTDIR)$(datadir)/extension
+UPGRADE_GUARD = \echo Use "ALTER EXTENSION $(EXTENSION) UPDATE" to load this file. \quit
+install-upgrade-fixtures: sql/$(EXTENSION)--$(EXTVERSION).sql test/upgrade/drift.sql
+	$(MKDIR_P) '$(EXTENSION_DIR)'
+	$(foreach f,$(wildcard test/upgrade/versions/$(EXTENSION)--*.sql),$(INSTALL_DATA) $(f) '$(EXTENSION_DIR)/';)
+	cp sql/$(EXTENSION)--$(EXTVERSION).sql '$(EXTENSION_DIR)/$(EXTENSION)--$(EXTVERSION)-harness.sql'
+	printf '%s\n' '$(UPGRADE_GUARD)' > '$(EXTENSION_DIR)/$(EXTENSION)--$(EXTVERSION)--$(EXTVERSION)-harness.sql'
+	cat sql/$(EXTENSION)--$(EXTVERSION).sql test/upgrade/drift.sql \
+		> '$(EXTENSION_DIR)/$(EXTENSION)--$(EXTVERSION)-drift.sql'
+	printf '%s\n' '$(UPGRADE_GUARD)' > '$(EXTENSION_DIR)/$(EXTENSION)--$(EXTVERSION)--$(EXTVERSION)-drift.sql'
+
+# Before raising EXTVERSION: keeps the current install script as the released one, for the upgrade
+# test to install and update.
+freeze-version: sql/$(EXTENSION)--$(EXTVERSION).sql
+	cp $< test/upgrade/versions/$(EXTENSION)--$(EXTVERSION).sql
 unit: test/unit/unit_tests
 	test/unit/unit_tests
 

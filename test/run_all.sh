@@ -96,6 +96,9 @@ install_temp() {
         "$INSTALL$PG_SHAREDIR"/extension/orchestrator*
     make install DESTDIR="$INSTALL" >"$CHECK/install.log" 2>&1 \
         || { cat "$CHECK/install.log"; return 1; }
+    # Released versions' install scripts and the fake versions of the upgrade test (test only).
+    make install-upgrade-fixtures DESTDIR="$INSTALL" >>"$CHECK/install.log" 2>&1 \
+        || { cat "$CHECK/install.log"; return 1; }
     local libdir
     libdir=$("$BIN/pg_config" --pkglibdir)
     [ "$libdir" = "$INSTALL$PG_LIBDIR/lib" ] \
