@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <boost/container/flat_map.hpp>
 #include <fmt/format.h>
+#include <string_view>
 
 using namespace orchestrator;
 using namespace orchestrator::pg;
@@ -52,6 +53,16 @@ Statement lease_statement(
     " WHERE e.id = $1 AND w.name = e.workflow_type AND e.status = $4 AND e.lease_expires_at >= $2"
     " RETURNING e.lease_expires_at",
     {INT8OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID}); // $4 'running': see end_execution_statement
+
+// Error messages reach the server log (log_min_messages = warning logs every ERROR), and what a
+// callback sends may be anything: a value from its JSON is quoted in a message only when it is
+// short and shaped like a name ([a-z0-9_], at most 63 bytes), never as free text.
+bool name_shaped(std::string_view value) {
+    return !value.empty() && value.size() <= 63 &&
+           std::all_of(value.begin(), value.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+           });
+}
 
 struct TaskFailure {
     std::int64_t task_id;
@@ -100,7 +111,9 @@ Outcomes read_outcomes(std::optional<Datum> outcomes) {
             o.result_nulls.push_back(rows.is_null(i, 5));
             o.results.push_back(rows.datum(i, 5));
         } else {
-            bad_outcomes(fmt::format("Task {} has status \"{}\".", id, status));
+            bad_outcomes(name_shaped(status)
+                             ? fmt::format("Task {} has status \"{}\".", id, status)
+                             : fmt::format("Task {} has a status that is not a name.", id));
         }
     }
     return o;
@@ -148,7 +161,9 @@ ApiCalls read_actual_calls(std::optional<Datum> reported,
                                 [&](const ApiConfig& a) { return a.name == name; });
         if (api == apis.end())
             throw core::Error(sqlstate::no_data_found,
-                              fmt::format("API \"{}\" does not exist", name));
+                              name_shaped(name)
+                                  ? fmt::format("API \"{}\" does not exist", name)
+                                  : std::string("api_calls has a key that is not an API name"));
         if (rows.is_null(i, 2) || rows.get_int32(i, 2) < 0)
             throw core::Error(sqlstate::invalid_parameter_value,
                               fmt::format("api_calls for \"{}\" must be a whole number of at least 0",
