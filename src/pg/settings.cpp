@@ -44,7 +44,7 @@ void define() {
                                nullptr, nullptr);
     DefineCustomStringVariable(
         "orchestrator.worker_role", "The role the background worker connects as.",
-        "A role that may log in and use the orchestrator schema; not the bootstrap superuser. "
+        "A login role granted orchestrator_worker (or a superuser); not the bootstrap superuser. "
         "Until it is set the worker waits.",
         &worker_role, "", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("orchestrator.heartbeat_interval",
