@@ -139,5 +139,34 @@ SELECT * FROM pg_temp.d(1, '{quick}');
 SELECT * FROM pg_temp.d(1, '{quick}');
 SELECT * FROM pg_temp.events('quick');
 
+-- A trial that ends without a verdict on its breaker gives the trial back: a type using two APIs
+-- takes the trial of the one whose breaker is open, and fails on the other (an HTTP 429 there).
+-- The breaker stays half-open and the next dispatch takes a new trial (it used to wait forever).
+SELECT orchestrator.register_api('first', 1000) > 0 AS registered;
+SELECT orchestrator.register_api('second', 1000) > 0 AS registered;
+SELECT orchestrator.register_workflow_type('pair', max_attempts => 100, db_connections => 0,
+                                           memory_mb => 0) > 0 AS registered;
+SELECT orchestrator.set_workflow_type_apis('pair', '{"first": 1, "second": 1}');
+SELECT pg_temp.fill('pair', 10);
+SELECT * FROM pg_temp.d(1, '{pair}');
+SELECT orchestrator.fail_execution(pg_temp.last('pair'), 'HTTP 503', api_name => 'second');
+SELECT * FROM pg_temp.d(1, '{pair}');
+SELECT orchestrator.fail_execution(pg_temp.last('pair'), 'HTTP 503', api_name => 'second');
+SELECT * FROM pg_temp.breaker('api', 'second');
+SELECT pg_temp.at('2026-03-02 12:01:30+00') IS NOT NULL AS clock_set;
+SELECT * FROM pg_temp.d(1, '{pair}');
+SELECT * FROM pg_temp.breaker('api', 'second');
+SELECT orchestrator.fail_execution(pg_temp.last('pair'), 'HTTP 429', api_name => 'first',
+                                   retry_after => interval '1 second');
+SELECT * FROM pg_temp.breaker('api', 'second');
+SELECT pg_temp.at('2026-03-02 12:01:32+00') IS NOT NULL AS clock_set;
+SELECT * FROM pg_temp.d(1, '{pair}');
+SELECT * FROM pg_temp.d(1, '{pair}');
+SELECT orchestrator.complete_execution(pg_temp.last('pair'));
+SELECT * FROM pg_temp.breaker('api', 'second');
+SELECT * FROM pg_temp.events('second');
+SELECT count(orchestrator.complete_execution(id)) AS completed
+  FROM orchestrator.workflow_orchestration WHERE status = 'running' AND workflow_type <> 'orchestrator';
+
 RESET orchestrator.test_now;
 DROP EXTENSION orchestrator;

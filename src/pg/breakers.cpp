@@ -52,6 +52,13 @@ Statement breaker_event_statement(
     " VALUES ($1, $2, $3, $4, $5, $6)",
     {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
 
+// A verdict on a breaker clears its trial (save_breaker_statement); what still names the
+// execution had none.
+Statement release_trials_statement(
+    "UPDATE orchestrator.breaker SET trial_execution_id = NULL, updated_at = $2"
+    " WHERE trial_execution_id = $1",
+    {INT8OID, TIMESTAMPTZOID});
+
 // $1 now, $2 the cooldown in microseconds
 Statement half_open_statement(
     "WITH cooled AS ("
@@ -196,6 +203,10 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
     const core::BreakerPolicy success_needs_no_policy;
     for (const auto& [kind, name] : tracked)
         record_outcome(success_needs_no_policy, kind, name, true, now, cause);
+}
+
+void release_undecided_trials(std::int64_t execution_id, core::TimePoint now) {
+    release_trials_statement.run({int64_param(execution_id), timestamptz_param(to_timestamptz(now))});
 }
 
 int half_open_cooled_breakers(const core::BreakerPolicy& policy, core::TimePoint now) {

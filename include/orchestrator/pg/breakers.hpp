@@ -60,6 +60,11 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
                               const std::vector<std::string>& apis, core::TimePoint now,
                               const std::string& cause);
 
+// Gives back the trials an execution held on breakers its outcome said nothing about (a trial
+// of the openai breaker that failed on gemini, or that expired): they stay half-open and the
+// next dispatch that needs one takes a new trial. Call after the outcome is recorded.
+void release_undecided_trials(std::int64_t execution_id, core::TimePoint now);
+
 // Moves open breakers whose cooldown has passed to half-open, recording each transition; the
 // next dispatch that needs one takes its single trial. Returns how many moved.
 int half_open_cooled_breakers(const core::BreakerPolicy& policy, core::TimePoint now);
