@@ -1,6 +1,16 @@
--- The stress test's invariants, proved over what the orchestrator recorded: one row per
--- invariant with `holds` and the worst value measured. The last line is "failed invariants: N"
--- (test/stress/run.sh exits non-zero unless N = 0). Run it after every execution has finished.
+-- The governance invariants, proved over what the orchestrator recorded: one row per invariant
+-- with `holds` and the worst value measured, then one line per invariant ("ok - ..." or
+-- "not ok - ..."), and last "failed invariants: N". Used by test/stress/run.sh and by the demo's
+-- workload driver (examples/demo/drive.py); both fail unless N = 0. Run it after every execution
+-- has finished.
+--
+-- psql variables:
+--   harness  the schema of the caller's own records (default stress): enqueued (task_id, every
+--            task it enqueued in the scope), callback_error (at, execution_id, action, sqlstate,
+--            message: callbacks the orchestrator refused), pause_log (execution_id, api, t,
+--            retry_after: every HTTP 429 reported, at the callback's clock)
+--   since    the scope: executions and tasks created at or after it (default -infinity). Spend
+--            of the same budget day from before it counts against the budgets too.
 --
 -- Time model: an execution is running over [created_at, finished_at), created_at being its
 -- dispatch time and finished_at its callback's (or expiry's); both are the transaction start
@@ -9,6 +19,14 @@
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = warning;
+\if :{?harness}
+\else
+\set harness stress
+\endif
+\if :{?since}
+\else
+\set since -infinity
+\endif
 
 CREATE TEMP TABLE check_result (
     ord serial,
@@ -29,7 +47,7 @@ SELECT e.*, coalesce(e.finished_at, 'infinity') AS until,
             WHEN :'have_commit_ts'::boolean THEN pg_xact_commit_timestamp(e.xmin) ELSE e.finished_at END AS fc
   FROM orchestrator.workflow_orchestration e
   LEFT JOIN orchestrator.workflow_orchestration p ON p.id = e.parent_id
- WHERE e.workflow_type <> 'orchestrator';
+ WHERE e.workflow_type <> 'orchestrator' AND e.created_at >= :'since';
 CREATE INDEX ON ex (created_at);
 ANALYZE ex;
 
@@ -111,22 +129,60 @@ SELECT d.id AS d_id, d.created_at AS t, x.id AS x_id, x.workflow_type, x.reserve
        (x.status <> 'running' AND x.finished_at >= orchestrator.budget_day_start(d.created_at)) AS same_day
   FROM ex d CROSS JOIN ex x;
 
+-- Spend before the scope, per budget day and type: executions that finished before `since`
+-- (those still running across it are left out, which keeps the sums lower bounds).
+CREATE TEMP TABLE prior_spend AS
+SELECT orchestrator.budget_day_start(o.finished_at) AS day, o.workflow_type,
+       sum(coalesce(o.cost_usd, 0)) AS cost,
+       sum(least(coalesce(o.cost_usd, 0), o.reserved_cost_usd)) AS least_cost
+  FROM orchestrator.workflow_orchestration o
+ WHERE o.workflow_type <> 'orchestrator' AND o.created_at < :'since' AND o.finished_at < :'since'
+ GROUP BY 1, 2;
+
 CREATE TEMP TABLE at_dispatch AS
 SELECT p.d_id, p.t,
        sum(p.reserved_cost_usd) FILTER (WHERE p.ts_running)
-         + coalesce(sum(p.cost) FILTER (WHERE p.ts_spent), 0) AS ts_budget,
+         + coalesce(sum(p.cost) FILTER (WHERE p.ts_spent), 0)
+         + coalesce((SELECT sum(s.cost) FROM prior_spend s
+                      WHERE s.day = orchestrator.budget_day_start(p.t)), 0) AS ts_budget,
        coalesce(sum(p.reserved_cost_usd) FILTER (WHERE p.certain_state = 'holding'), 0)
-         + coalesce(sum(p.least_cost) FILTER (WHERE p.certain_state = 'maybe_released' AND p.same_day), 0) AS c_budget,
-       coalesce(sum(p.reserved_cost_usd) FILTER (WHERE p.ts_running AND p.workflow_type = 'content_pipeline'), 0)
-         + coalesce(sum(p.cost) FILTER (WHERE p.ts_spent AND p.workflow_type = 'content_pipeline'), 0) AS ts_type_budget,
-       coalesce(sum(p.reserved_cost_usd) FILTER (WHERE p.certain_state = 'holding' AND p.workflow_type = 'content_pipeline'), 0)
-         + coalesce(sum(p.least_cost) FILTER (WHERE p.certain_state = 'maybe_released' AND p.same_day
-                                               AND p.workflow_type = 'content_pipeline'), 0) AS c_type_budget,
+         + coalesce(sum(p.least_cost) FILTER (WHERE p.certain_state = 'maybe_released' AND p.same_day), 0)
+         + coalesce((SELECT sum(s.least_cost) FROM prior_spend s
+                      WHERE s.day = orchestrator.budget_day_start(p.t)), 0) AS c_budget,
        coalesce(sum(p.db_connections) FILTER (WHERE p.ts_running), 0) AS ts_connections,
        coalesce(sum(p.db_connections) FILTER (WHERE p.certain_state = 'holding'), 0) AS c_connections,
        coalesce(sum(p.memory_mb) FILTER (WHERE p.ts_running), 0) AS ts_memory,
        coalesce(sum(p.memory_mb) FILTER (WHERE p.certain_state = 'holding'), 0) AS c_memory
   FROM pair p GROUP BY p.d_id, p.t;
+
+-- The same per workflow type, for the types with a budget of their own.
+CREATE TEMP TABLE at_dispatch_type AS
+SELECT p.d_id, p.t, p.workflow_type,
+       coalesce(sum(p.reserved_cost_usd) FILTER (WHERE p.ts_running), 0)
+         + coalesce(sum(p.cost) FILTER (WHERE p.ts_spent), 0)
+         + coalesce((SELECT sum(s.cost) FROM prior_spend s
+                      WHERE s.day = orchestrator.budget_day_start(p.t)
+                        AND s.workflow_type = p.workflow_type), 0) AS ts_budget,
+       coalesce(sum(p.reserved_cost_usd) FILTER (WHERE p.certain_state = 'holding'), 0)
+         + coalesce(sum(p.least_cost) FILTER (WHERE p.certain_state = 'maybe_released' AND p.same_day), 0)
+         + coalesce((SELECT sum(s.least_cost) FROM prior_spend s
+                      WHERE s.day = orchestrator.budget_day_start(p.t)
+                        AND s.workflow_type = p.workflow_type), 0) AS c_budget
+  FROM pair p
+ WHERE p.workflow_type IN (SELECT w.name FROM orchestrator.workflow_type w
+                            WHERE w.daily_budget_usd IS NOT NULL)
+ GROUP BY p.d_id, p.t, p.workflow_type;
+
+-- This budget day's spend and the reservations still held, per type (NULL: all types).
+CREATE TEMP TABLE final_spend AS
+SELECT x.workflow_type,
+       coalesce(sum(x.cost_usd) FILTER (WHERE x.status <> 'running'
+                                         AND x.finished_at >= orchestrator.budget_day_start()), 0)
+         + coalesce((SELECT sum(s.cost) FROM prior_spend s
+                      WHERE s.day = orchestrator.budget_day_start()
+                        AND (x.workflow_type IS NULL OR s.workflow_type = x.workflow_type)), 0) AS spent,
+       coalesce(sum(x.reserved_cost_usd) FILTER (WHERE x.status = 'running'), 0) AS reserved
+  FROM ex x GROUP BY ROLLUP (x.workflow_type);
 
 CREATE FUNCTION pg_temp.verdict(what text, certain numeric, plain numeric, lim numeric, at timestamptz)
     RETURNS text LANGUAGE sql AS $$
@@ -146,37 +202,31 @@ SELECT format('global budget: reserved (running) + spent <= %s at every dispatch
  GROUP BY lim;
 
 INSERT INTO check_result (invariant, holds, worst)
-SELECT format('global budget: final spend + reservations <= %s', c.daily_budget_usd + c.budget_raise_usd),
-       s.total <= c.daily_budget_usd + c.budget_raise_usd,
-       format('spent %s + still reserved %s = %s', s.spent, s.reserved, s.total)
-  FROM orchestrator.config c,
-       LATERAL (SELECT coalesce(sum(cost_usd) FILTER (WHERE status <> 'running'), 0) AS spent,
-                       coalesce(sum(reserved_cost_usd) FILTER (WHERE status = 'running'), 0) AS reserved,
-                       coalesce(sum(cost_usd) FILTER (WHERE status <> 'running'), 0)
-                         + coalesce(sum(reserved_cost_usd) FILTER (WHERE status = 'running'), 0) AS total
-                  FROM ex) s;
+SELECT format('global budget: today''s spend + reservations <= %s', c.daily_budget_usd + c.budget_raise_usd),
+       coalesce(f.spent + f.reserved, 0) <= c.daily_budget_usd + c.budget_raise_usd,
+       format('spent %s + still reserved %s = %s', coalesce(f.spent, 0), coalesce(f.reserved, 0),
+              coalesce(f.spent + f.reserved, 0))
+  FROM orchestrator.config c LEFT JOIN final_spend f ON f.workflow_type IS NULL;
 
 INSERT INTO check_result (invariant, holds, worst)
-SELECT format('content_pipeline budget: reserved + spent <= %s at every dispatch', lim),
-       coalesce(max(a.c_type_budget), 0) <= lim,
-       pg_temp.verdict('budget', coalesce(max(a.c_type_budget), 0), coalesce(max(a.ts_type_budget), 0), lim,
-                       (array_agg(a.t ORDER BY a.ts_type_budget DESC))[1])
-  FROM (SELECT daily_budget_usd + budget_raise_usd AS lim FROM orchestrator.workflow_type
-         WHERE name = 'content_pipeline') w
-  LEFT JOIN at_dispatch a ON true
- GROUP BY lim;
+SELECT format('%s budget: reserved + spent <= %s at every dispatch', w.name, w.lim),
+       coalesce(max(a.c_budget), 0) <= w.lim,
+       pg_temp.verdict('budget', coalesce(max(a.c_budget), 0), coalesce(max(a.ts_budget), 0), w.lim,
+                       (array_agg(a.t ORDER BY a.ts_budget DESC))[1])
+  FROM (SELECT name, daily_budget_usd + budget_raise_usd AS lim FROM orchestrator.workflow_type
+         WHERE daily_budget_usd IS NOT NULL) w
+  LEFT JOIN at_dispatch_type a ON a.workflow_type = w.name
+ GROUP BY w.name, w.lim
+ ORDER BY w.name;
 
 INSERT INTO check_result (invariant, holds, worst)
-SELECT format('content_pipeline budget: final spend + reservations <= %s', w.daily_budget_usd + w.budget_raise_usd),
-       s.total <= w.daily_budget_usd + w.budget_raise_usd,
-       format('spent %s + still reserved %s = %s', s.spent, s.reserved, s.total)
-  FROM orchestrator.workflow_type w,
-       LATERAL (SELECT coalesce(sum(cost_usd) FILTER (WHERE status <> 'running'), 0) AS spent,
-                       coalesce(sum(reserved_cost_usd) FILTER (WHERE status = 'running'), 0) AS reserved,
-                       coalesce(sum(cost_usd) FILTER (WHERE status <> 'running'), 0)
-                         + coalesce(sum(reserved_cost_usd) FILTER (WHERE status = 'running'), 0) AS total
-                  FROM ex WHERE workflow_type = 'content_pipeline') s
- WHERE w.name = 'content_pipeline';
+SELECT format('%s budget: today''s spend + reservations <= %s', w.name, w.daily_budget_usd + w.budget_raise_usd),
+       coalesce(f.spent + f.reserved, 0) <= w.daily_budget_usd + w.budget_raise_usd,
+       format('spent %s + still reserved %s = %s', coalesce(f.spent, 0), coalesce(f.reserved, 0),
+              coalesce(f.spent + f.reserved, 0))
+  FROM orchestrator.workflow_type w LEFT JOIN final_spend f ON f.workflow_type = w.name
+ WHERE w.daily_budget_usd IS NOT NULL
+ ORDER BY w.name;
 
 INSERT INTO check_result (invariant, holds, worst)
 SELECT format('db connections: running sum <= max_db_connections %s', c.max_db_connections),
@@ -239,6 +289,11 @@ SELECT 'no task twice in one execution, every task of its execution''s type',
           LEFT JOIN orchestrator.task t ON t.id = x.task_id
           LEFT JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id) s;
 
+-- The tasks in the scope.
+CREATE TEMP TABLE scoped_task AS SELECT * FROM orchestrator.task WHERE created_at >= :'since';
+CREATE INDEX ON scoped_task (id);
+ANALYZE scoped_task;
+
 -- No task lost: every task enqueued is there, in a final or queued state (nothing left running
 -- after expiry), and nothing else is.
 INSERT INTO check_result (invariant, holds, worst)
@@ -246,14 +301,14 @@ SELECT 'no task lost: tasks = enqueued, each queued or final',
        s.tasks = s.enqueued AND s.missing = 0 AND s.extra = 0 AND s.running = 0 AND s.bad_state = 0,
        format('%s tasks, %s enqueued, %s missing, %s unknown, %s still running, %s other state',
               s.tasks, s.enqueued, s.missing, s.extra, s.running, s.bad_state)
-  FROM (SELECT (SELECT count(*) FROM orchestrator.task) AS tasks,
-               (SELECT count(*) FROM stress.enqueued) AS enqueued,
-               (SELECT count(*) FROM stress.enqueued q
-                 WHERE NOT EXISTS (SELECT 1 FROM orchestrator.task t WHERE t.id = q.task_id)) AS missing,
-               (SELECT count(*) FROM orchestrator.task t
-                 WHERE NOT EXISTS (SELECT 1 FROM stress.enqueued q WHERE q.task_id = t.id)) AS extra,
-               (SELECT count(*) FROM orchestrator.task WHERE state = 'running') AS running,
-               (SELECT count(*) FROM orchestrator.task
+  FROM (SELECT (SELECT count(*) FROM scoped_task) AS tasks,
+               (SELECT count(*) FROM :"harness".enqueued) AS enqueued,
+               (SELECT count(*) FROM :"harness".enqueued q
+                 WHERE NOT EXISTS (SELECT 1 FROM scoped_task t WHERE t.id = q.task_id)) AS missing,
+               (SELECT count(*) FROM scoped_task t
+                 WHERE NOT EXISTS (SELECT 1 FROM :"harness".enqueued q WHERE q.task_id = t.id)) AS extra,
+               (SELECT count(*) FROM scoped_task WHERE state = 'running') AS running,
+               (SELECT count(*) FROM scoped_task
                  WHERE state NOT IN ('queued', 'succeeded', 'dead_letter', 'cancelled', 'discarded')) AS bad_state) s;
 
 -- Every succeeded task appears in exactly one completed/partial execution that did not fail it
@@ -269,7 +324,7 @@ SELECT 'every succeeded task in exactly one completed/partial execution (and no 
                CASE WHEN t.state = 'succeeded'
                     THEN s.n <> 1 OR s.last_ok IS DISTINCT FROM t.execution_id
                     ELSE s.n <> 0 END AS bad
-          FROM orchestrator.task t
+          FROM scoped_task t
           CROSS JOIN LATERAL (
                 SELECT count(*) AS n, max(x.execution_id) AS last_ok
                   FROM ex_task x
@@ -289,32 +344,33 @@ SELECT 'attempts = executions holding the task; failures recorded',
                t.attempts <> (SELECT count(*) FROM ex_task x WHERE x.task_id = t.id)
                OR (SELECT count(*) FROM ex_task x WHERE x.task_id = t.id AND x.status IN ('failed', 'expired'))
                   > jsonb_array_length(coalesce(t.failures, '[]')) AS bad
-          FROM orchestrator.task t WHERE t.attempts > 0) s;
+          FROM scoped_task t WHERE t.attempts > 0) s;
 
--- (extra) After an HTTP 429 with retry_after 5 s at T, nothing using that API is dispatched in
--- [T + 1 s, T + 5 s) (the first second is slack for dispatches already under way at T).
+-- (extra) After an HTTP 429 with retry_after R at T, nothing using that API is dispatched in
+-- [T + 1 s, T + R) (the first second is slack for dispatches already under way at T).
 INSERT INTO check_result (invariant, holds, worst)
-SELECT 'HTTP 429 pauses: no dispatch on the API within [T + 1 s, T + 5 s)',
+SELECT 'HTTP 429 pauses: no dispatch on the API within [T + 1 s, T + retry_after)',
        count(*) FILTER (WHERE u.t >= p.t + interval '1 second') = 0,
-       format('%s 429s; dispatches on the paused API within 5 s: %s, of which after the first second: %s',
-              (SELECT count(*) FROM stress.pause_log), count(u.id),
+       format('%s 429s; dispatches on the paused API within retry_after: %s, of which after the first second: %s',
+              (SELECT count(*) FROM :"harness".pause_log), count(u.id),
               count(*) FILTER (WHERE u.t >= p.t + interval '1 second'))
-  FROM stress.pause_log p
-  LEFT JOIN api_use u ON u.api = p.api AND u.t > p.t AND u.t < p.t + interval '5 seconds';
+  FROM :"harness".pause_log p
+  LEFT JOIN api_use u ON u.api = p.api AND u.t > p.t AND u.t < p.t + p.retry_after;
 
 -- Callbacks on running executions were all accepted, and every execution has finished.
 INSERT INTO check_result (invariant, holds, worst)
 SELECT 'every callback accepted; every execution finished after its dispatch',
-       (SELECT count(*) FROM stress.callback_error) = 0
+       (SELECT count(*) FROM :"harness".callback_error) = 0
        AND (SELECT count(*) FROM ex WHERE status = 'running' OR finished_at < created_at) = 0,
        format('%s callback errors%s, %s running, %s finished before dispatch',
-              (SELECT count(*) FROM stress.callback_error),
+              (SELECT count(*) FROM :"harness".callback_error),
               coalesce(' e.g. ' || (SELECT action || ' ' || execution_id || ': ' || sqlstate || ' ' || message
-                                      FROM stress.callback_error ORDER BY at LIMIT 1), ''),
+                                      FROM :"harness".callback_error ORDER BY at LIMIT 1), ''),
               (SELECT count(*) FROM ex WHERE status = 'running'),
               (SELECT count(*) FROM ex WHERE finished_at < created_at));
 
 SELECT ord AS "#", invariant, holds, worst FROM check_result ORDER BY ord;
 \pset tuples_only on
 \pset format unaligned
+SELECT CASE WHEN holds THEN 'ok' ELSE 'not ok' END || ' - ' || invariant FROM check_result ORDER BY ord;
 SELECT 'failed invariants: ' || count(*) FILTER (WHERE NOT holds) FROM check_result;

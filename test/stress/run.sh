@@ -154,7 +154,7 @@ CREATE TABLE stress.callback_error (
     at timestamptz NOT NULL DEFAULT clock_timestamp(), execution_id bigint, action text,
     sqlstate text, message text);
 -- Every simulated HTTP 429: the API it named and when (the callback's clock).
-CREATE TABLE stress.pause_log (execution_id bigint, api text, t timestamptz);
+CREATE TABLE stress.pause_log (execution_id bigint, api text, t timestamptz, retry_after interval);
 
 -- A simulated n8n sub-workflow's callback. An error is recorded, not raised, so one refused
 -- callback does not abort a pgbench client; checks.sql requires there be none.
@@ -194,7 +194,7 @@ BEGIN
              OFFSET pick % greatest(1, (SELECT count(*) FROM jsonb_each(calls))::int) LIMIT 1;
             outcome := orchestrator.fail_execution(eid, 'HTTP 429 Too Many Requests', true,
                 coalesce(api, 'gemini'), interval '5 seconds');
-            INSERT INTO stress.pause_log VALUES (eid, coalesce(api, 'gemini'), orchestrator.now());
+            INSERT INTO stress.pause_log VALUES (eid, coalesce(api, 'gemini'), orchestrator.now(), interval '5 seconds');
         ELSE
             RAISE EXCEPTION 'unknown action %', action;
         END IF;
