@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds, installs the extension into
-# the system's PostgreSQL 15, and runs a local server with it preloaded.
+# the system's PostgreSQL 15, and runs a local server with it preloaded. Then it
+# runs the orchestrator live: examples/demo/drive.py drives the four workflows of
+# the preset through the SQL API against a simulated AI API, prints progress and
+# ends with a report and the governance checks.
 # A second run reuses that server (starting it if stopped, restarting it when
 # the library changed). The server is left running; the end says how to stop it.
 #
 # Environment: ORCH_DEMO_DIR (default /var/lib/postgresql/orchestrator-demo),
-# ORCH_DEMO_PORT (default 54330).
+# ORCH_DEMO_PORT (default 54330), ORCH_DEMO_SECONDS (workload duration, default
+# 90; 0 skips the workload).
 set -euo pipefail
 umask 022
 
@@ -13,11 +17,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=test/lib.sh
 source "$ROOT/test/lib.sh"
+# The workload driver's PostgreSQL client library.
+REQUIRED_PACKAGES+=(python3-psycopg2)
 
 DEMO_DIR=${ORCH_DEMO_DIR:-/var/lib/postgresql/orchestrator-demo}
 DATA=$DEMO_DIR/data
 PORT=${ORCH_DEMO_PORT:-54330}
 DB=orchestrator_demo
+WORKLOAD_SECONDS=${ORCH_DEMO_SECONDS:-90}
 BIN=$PG_LIBDIR/bin
 LIBRARY=$PG_LIBDIR/lib/orchestrator.so
 
@@ -53,6 +60,19 @@ listen_addresses = 'localhost'
 unix_socket_directories = '$DEMO_DIR'
 shared_preload_libraries = 'orchestrator'
 EOF
+}
+
+# The workload's checks order reservations and releases by commit time where start times leave it
+# open (test/stress/checks.sql): on, with a restart, in clusters made before it was set.
+enable_commit_timestamps() {
+    if as_postgres grep -q "^track_commit_timestamp" "$DATA/postgresql.conf"; then
+        return
+    fi
+    log "Setting track_commit_timestamp = on"
+    echo "track_commit_timestamp = on" | as_postgres tee -a "$DATA/postgresql.conf" >/dev/null
+    if cluster_running "$BIN" "$DATA"; then
+        as_postgres "$BIN/pg_ctl" restart -D "$DATA" -l "$DEMO_DIR/server.log" -m fast -w >/dev/null
+    fi
 }
 
 # Starts the server, or restarts it when the installed library changed.
@@ -127,14 +147,36 @@ show_worker() {
     warn "the background worker has not beaten yet; see $DEMO_DIR/server.log"
 }
 
+# Runs the live workload as postgres (peer authentication over the demo's socket); postgres
+# needs to reach the scripts in this checkout (the driver imports test/n8n/ai_api_sim.py and
+# runs test/stress/checks.sql).
+WORKLOAD_RC=0
+run_workload() {
+    if [ "$WORKLOAD_SECONDS" = 0 ]; then
+        log "ORCH_DEMO_SECONDS=0: no workload"
+        return
+    fi
+    log "Running the live workload for $WORKLOAD_SECONDS s (examples/demo/drive.py)"
+    grant_postgres_traverse "$ROOT/examples/demo"
+    grant_postgres_traverse "$ROOT/test/n8n"
+    grant_postgres_traverse "$ROOT/test/stress"
+    as_postgres env PGHOST="$DEMO_DIR" PGPORT="$PORT" PGDATABASE="$DB" PGUSER=postgres \
+        /usr/bin/python3 "$ROOT/examples/demo/drive.py" --seconds "$WORKLOAD_SECONDS" \
+        --psql "$BIN/psql" || WORKLOAD_RC=$?
+    restore_traverse
+    [ "$WORKLOAD_RC" = 0 ] || warn "the workload's checks failed (see above)"
+}
+
 main() {
     ensure_packages
     build_and_install
     as_postgres test -f "$DATA/PG_VERSION" || init_cluster
+    enable_commit_timestamps
     ensure_running "$LIBRARY_CHANGED"
     setup_database
     configure_worker
     show_worker
+    run_workload
 
     cat <<EOF
 
@@ -146,7 +188,10 @@ Connect:
   sudo -u postgres psql -h $DEMO_DIR -p $PORT -d $DB
 Stop:
   sudo -u postgres $BIN/pg_ctl stop -D $DATA
+Run the workload again:
+  sudo -u postgres env PGHOST=$DEMO_DIR PGPORT=$PORT PGDATABASE=$DB /usr/bin/python3 $ROOT/examples/demo/drive.py --psql $BIN/psql
 EOF
+    return "$WORKLOAD_RC"
 }
 
 main "$@"

@@ -6,7 +6,8 @@
 # Environment: ORCH_TEST_PORT (default 54329); REGRESS / ISOLATION override
 # the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1,
 # SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard),
-# SKIP_N8N=1; ORCH_N8N_DIR (default tmp_check/n8n) keeps the n8n install.
+# SKIP_N8N=1; ORCH_N8N_DIR (default tmp_check/n8n) keeps the n8n install; SKIP_DEMO=1 (the demo's
+# workload driver), ORCH_DEMO_TEST_SECONDS (its duration here, default 20).
 set -euo pipefail
 umask 022
 
@@ -16,6 +17,8 @@ cd "$ROOT"
 source "$ROOT/test/lib.sh"
 # promtool parses the Prometheus export; Chromium renders the dashboard.
 REQUIRED_PACKAGES+=(prometheus chromium python3)
+# The demo's workload driver (examples/demo/drive.py) uses psycopg2.
+REQUIRED_PACKAGES+=(python3-psycopg2)
 
 PORT=${ORCH_TEST_PORT:-54329}
 CHECK=$ROOT/tmp_check
@@ -134,6 +137,9 @@ max_connections = 50
 fsync = off
 shared_preload_libraries = 'orchestrator'
 log_line_prefix = '%m [%p] %q%a '
+# The demo workload's checks (test/stress/checks.sql) order by commit time where start times
+# leave it open.
+track_commit_timestamp = on
 EOF
     )
     if [ -f "$ROOT/test/test.conf" ]; then
@@ -352,6 +358,34 @@ run_n8n() {
     record n8n "$passed" "$failed"
 }
 
+# Runs the demo's workload driver (examples/demo/drive.py) for ORCH_DEMO_TEST_SECONDS (20) in a
+# database of its own and records its checks: every governance invariant of
+# test/stress/checks.sql held, tasks were done, rate limits cut batches, a 429 paused an API, a
+# breaker opened and recovered.
+run_demo() {
+    local seconds=${ORCH_DEMO_TEST_SECONDS:-20} dir=$CHECK/demo passed failed
+    log "Demo workload (examples/demo/drive.py, $seconds s)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    local psql=(env PGOPTIONS="-c client_min_messages=warning" "$BIN/psql" -X -q -v ON_ERROR_STOP=1
+                -h "$DBHOST" -p "$PORT" -U postgres)
+    if ! "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS demo_check" \
+            -c "CREATE DATABASE demo_check" >/dev/null \
+        || ! "${psql[@]}" -d demo_check -c "CREATE EXTENSION orchestrator" >/dev/null; then
+        echo "not ok - the demo's database could not be made"
+        record demo 0 1
+        return
+    fi
+    PGHOST="$DBHOST" PGPORT="$PORT" PGUSER=postgres PGDATABASE=demo_check \
+        /usr/bin/python3 "$ROOT/examples/demo/drive.py" --seconds "$seconds" --psql "$BIN/psql" \
+        2>&1 | tee "$dir/drive.log" || true
+    passed=$(grep -c '^ok - ' "$dir/drive.log" || true)
+    failed=$(grep -c '^not ok - ' "$dir/drive.log" || true)
+    # A driver that died before its checks printed nothing to count.
+    [ $((passed + failed)) -gt 0 ] || failed=1
+    record demo "$passed" "$failed"
+}
+
 # Like as_postgres, but keeps the current directory (prove needs it).
 runas_postgres_here() {
     if [ "$(id -un)" = postgres ]; then "$@"
@@ -378,6 +412,7 @@ main() {
             run_isolation
             [ "${SKIP_OBSERVABILITY:-0}" = 1 ] || run_observability
             [ "${SKIP_N8N:-0}" = 1 ] || run_n8n
+            [ "${SKIP_DEMO:-0}" = 1 ] || run_demo
             log "Stopping the test server"
             stop_cluster "$BIN" "$DATA"
             SERVER_STARTED=0
