@@ -101,6 +101,12 @@ setup_database() {
     if [ "$(psql_demo -d postgres -A -t -c "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 0 ]; then
         psql_demo -d postgres -q -c "CREATE DATABASE $DB"
     fi
+    # A new build of the same version has no upgrade script to apply (the extension is not
+    # released yet): the demo's extension is made anew from it, its history dropped.
+    if [ "$LIBRARY_CHANGED" = 1 ]; then
+        psql_demo -d "$DB" -q -c 'SET client_min_messages = warning' \
+            -c 'DROP EXTENSION IF EXISTS orchestrator CASCADE'
+    fi
     psql_demo -d "$DB" -q -c 'SET client_min_messages = warning' \
         -c 'CREATE EXTENSION IF NOT EXISTS orchestrator'
     # Move to the newly installed version when an upgrade script exists.

@@ -71,6 +71,7 @@ def saved_settings(conn):
 
 
 def restore_settings(conn, saved):
+    conn.rollback()  # after a failure midway
     budget, threshold, cooldown, max_concurrent = saved
     one_row(conn, "SELECT 1 FROM orchestrator.configure(jsonb_build_object("
                   "'daily_budget_usd', %s::numeric, 'breaker_failure_threshold', %s,"
