@@ -7,7 +7,8 @@
 # the Makefile's lists (set to "" to skip a kind); SKIP_UNIT=1, SKIP_TAP=1,
 # SKIP_OBSERVABILITY=1 (the promtool and Chromium checks of the export and dashboard),
 # SKIP_N8N=1; ORCH_N8N_DIR (default tmp_check/n8n) keeps the n8n install; SKIP_DEMO=1 (the demo's
-# workload driver), ORCH_DEMO_TEST_SECONDS (its duration here, default 20).
+# workload driver), ORCH_DEMO_TEST_SECONDS (its duration here, default 30; shorter runs may end
+# before a breaker recovers).
 set -euo pipefail
 umask 022
 
@@ -358,12 +359,12 @@ run_n8n() {
     record n8n "$passed" "$failed"
 }
 
-# Runs the demo's workload driver (examples/demo/drive.py) for ORCH_DEMO_TEST_SECONDS (20) in a
+# Runs the demo's workload driver (examples/demo/drive.py) for ORCH_DEMO_TEST_SECONDS (30) in a
 # database of its own and records its checks: every governance invariant of
 # test/stress/checks.sql held, tasks were done, rate limits cut batches, a 429 paused an API, a
 # breaker opened and recovered.
 run_demo() {
-    local seconds=${ORCH_DEMO_TEST_SECONDS:-20} dir=$CHECK/demo passed failed
+    local seconds=${ORCH_DEMO_TEST_SECONDS:-30} dir=$CHECK/demo passed failed
     log "Demo workload (examples/demo/drive.py, $seconds s)"
     rm -rf "$dir"
     mkdir -p "$dir"

@@ -101,14 +101,15 @@ def setup(conn, cooldown_s, budget):
 
 def simulated_api(seconds, seed):
     """The AI API: 0.1-0.5 s per call, 1% 503s, 0.5% 429s (Retry-After 5 s), 0.5% 400s; openai
-    down (every call 503) from 30% of the run for 15% of it, a 429 from gemini at 60%."""
-    outage = max(3.0, 0.15 * seconds)
-    behaviour = ai_api_sim.Workload(seed, outages=[("openai", 0.3 * seconds, 0.3 * seconds + outage)],
+    down (every call 503) from a fifth of the run for 15% of it (at least 8 s: long enough for
+    3 failed executions while openai's rate limit lets few through), a 429 from gemini at 60%."""
+    start, end = 0.2 * seconds, 0.2 * seconds + max(8.0, 0.15 * seconds)
+    behaviour = ai_api_sim.Workload(seed, outages=[("openai", start, end)],
                                     forced_429s=[("gemini", 0.6 * seconds)])
     server = ai_api_sim.serve(behaviour)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"Simulated AI API on 127.0.0.1:{server.server_address[1]}: openai down from"
-          f" +{0.3 * seconds:.0f}s to +{0.3 * seconds + outage:.0f}s,"
+          f" +{start:.0f}s to +{end:.0f}s,"
           f" a 429 from gemini at +{0.6 * seconds:.0f}s")
     return server, behaviour
 
