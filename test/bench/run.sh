@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # The benchmark: builds and installs the extension system-wide, starts a server of its own
-# (port 54340, data under tmp_check/bench) with the background worker running, runs
-# test/bench/bench.py against it, then test/bench/notify_latency.py (dispatch-hint latency),
-# and stops it.
+# (port 54340, data under tmp_check/bench) with the background worker running, then:
+#   test/bench/bench.py           throughput (synchronous_commit on and off), dispatch latency,
+#                                 WAL per task, dispatch time by queue depth, dead tuples and
+#                                 size, throughput with a snapshot held open -> a JSON file
+#   test/bench/notify_latency.py  dispatch-hint latency, idle and at 50% of peak load -> same JSON
+#   test/bench/report.py          test/bench/results/latest.md, its PNG charts (gnuplot) and
+#                                 latest.json
+# and stops the server.
 #
-#   bash test/bench/run.sh                 # 15 s per point (about 11 minutes in all)
-#   BENCH_QUICK=1 bash test/bench/run.sh   # 3 s per point and per depth: a smoke test (~3 min)
+#   bash test/bench/run.sh                 # about 40 minutes on 2 cores
+#   BENCH_QUICK=1 bash test/bench/run.sh   # a smoke test, about 6 minutes
 #
-# Environment: BENCH_SECONDS (per throughput point, default 15), BENCH_DEPTH_SECONDS (per
-# dispatch-depth point, default 10), BENCH_CLIENTS (default "1 4 8"), BENCH_BATCHES ("1 10"),
-# BENCH_DEPTHS ("1000 100000 1000000"), BENCH_PORT (54340), BENCH_SYNC_COMMIT (on),
-# BENCH_ROUNDS (interleaved rounds per point, default 3), BENCH_SKIP_BUILD=1 (use the
-# extension already installed), BENCH_LATENCY_N (enqueues timed for the hint latency, default
-# 1000, 200 with BENCH_QUICK=1).
-# The report goes to stdout and test/bench/results/latest.md; raw pgbench output, the scripts
-# and the server log stay under tmp_check/bench/.
+# Time of a full run, by step: throughput 2 x ~8 min (sync on, off), dispatch ~2 min, wal ~2 min,
+# depth ~4 min, bloat ~5 min (1,000,000 tasks, 2 contenders), snapshot ~5 min, hint latency
+# ~3 min. Narrow it with:
+#   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot notify"), BENCH_SYNC_MODES
+#   ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
+#   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
+#   ("1 10"), BENCH_DISPATCH_N (timed dispatches per point, 3000; 600 quick), BENCH_WAL_CYCLES
+#   (3000; 500 quick), BENCH_DEPTH_SECONDS (10; 3 quick), BENCH_DEPTHS ("1000 100000 1000000";
+#   quick "1000 100000"), BENCH_BLOAT_CYCLES (tasks through the cycle, 1000000; 50000 quick),
+#   BENCH_BLOAT_CLIENTS (4), BENCH_BLOAT_SAMPLES (10; 4 quick), BENCH_BLOAT_CONTENDERS and
+#   BENCH_SNAPSHOT_CONTENDERS ("orchestrator_on plain_skip_locked"), BENCH_SNAPSHOT_SECONDS (60;
+#   10 quick), BENCH_SNAPSHOT_CLIENTS (4), BENCH_SNAPSHOT_BATCH (1), BENCH_LATENCY_N (enqueues
+#   timed for the hint latency, 1000; 200 quick); and BENCH_PORT (54340), BENCH_SKIP_BUILD=1
+#   (use the extension already installed), BENCH_REPORT (the markdown file, default
+#   test/bench/results/latest.md; charts and latest.json go beside it). settings.py reads them.
+# Raw pgbench output, scripts, transaction logs, the JSON and the server log stay under
+# tmp_check/bench/.
 set -euo pipefail
 umask 022
 
@@ -22,7 +36,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=test/lib.sh
 source "$ROOT/test/lib.sh"
-REQUIRED_PACKAGES+=(python3-psycopg2) # notify_latency.py's LISTEN client
+REQUIRED_PACKAGES+=(python3-psycopg2 gnuplot-nox) # notify_latency.py's LISTEN client; charts
 
 PORT=${BENCH_PORT:-54340}
 BENCH_DIR=$ROOT/tmp_check/bench
@@ -55,11 +69,11 @@ take_lock() {
 }
 
 build_and_install() {
+    ensure_packages
     if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
         log "BENCH_SKIP_BUILD=1: using the installed extension"
         return
     fi
-    ensure_packages
     log "Building and installing the extension system-wide"
     make -s
     as_root make -s install
@@ -91,7 +105,8 @@ shared_preload_libraries = 'orchestrator'
 shared_buffers = 512MB
 max_connections = 50
 fsync = on
-synchronous_commit = ${BENCH_SYNC_COMMIT:-on}
+# bench.py sets synchronous_commit = off per session where it measures that.
+synchronous_commit = on
 # Checkpoints are taken between points (CHECKPOINT), not by WAL volume inside one.
 max_wal_size = 4GB
 log_lock_waits = on
@@ -121,11 +136,18 @@ CONF
 take_lock
 build_and_install
 start_server
+RESULTS=$BENCH_DIR/results.json
+REPORT=${BENCH_REPORT:-$ROOT/test/bench/results/latest.md}
+rm -f "$RESULTS"
 log "Running the benchmark"
 python3 "$ROOT/test/bench/bench.py" --bindir "$BIN" --host "$SOCK" --port "$PORT" \
-    --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" \
-    --report "$ROOT/test/bench/results/latest.md"
-log "Measuring the dispatch hint latency"
-# The interpreter python3-psycopg2 is for (a python3 earlier on PATH may not see it).
-/usr/bin/python3 "$ROOT/test/bench/notify_latency.py" --host "$SOCK" --port "$PORT" --dbname "$DB" \
-    --server-log "$LOGDIR/server.log" --report "$ROOT/test/bench/results/latest.md"
+    --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" --results "$RESULTS"
+if [[ " ${BENCH_STEPS:-notify} " == *" notify "* ]]; then
+    log "Measuring the dispatch hint latency"
+    # The interpreter python3-psycopg2 is for (a python3 earlier on PATH may not see it).
+    /usr/bin/python3 "$ROOT/test/bench/notify_latency.py" --bindir "$BIN" --host "$SOCK" \
+        --port "$PORT" --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" \
+        --results "$RESULTS"
+fi
+log "Writing the report"
+python3 "$ROOT/test/bench/report.py" --results "$RESULTS" --report "$REPORT"
