@@ -234,13 +234,11 @@ class Bench:
         for c in S.BLOAT_CONTENDERS:
             self.prepare(S.BLOAT_BATCH, [c])
             samples, start, done = [], time.monotonic(), 0
-            while done < S.BLOAT_CYCLES:
-                r = self.run_cycles(f"bloat_{c}_{len(samples) + 1}", c, S.BLOAT_BATCH,
-                                    S.BLOAT_CLIENTS, per_client=chunk, sync="off")
-                self.check_cycles(f"bloat_{c}_{len(samples) + 1}", r, S.BLOAT_BATCH)
+            for i in range(1, S.BLOAT_SAMPLES + 1):
+                r = self.run_cycles(f"bloat_{c}_{i}", c, S.BLOAT_BATCH, S.BLOAT_CLIENTS,
+                                    per_client=chunk, sync="off")
+                self.check_cycles(f"bloat_{c}_{i}", r, S.BLOAT_BATCH)
                 done += r["done"]
-                if not r["done"]:
-                    break
                 samples.append({"tasks": done, "seconds": time.monotonic() - start,
                                 "tables": self.table_stats(c)})
             out[c] = samples

@@ -323,7 +323,8 @@ def measure(args, results):
     if pid_after != pid:
         notes.append(f"the worker's pid changed during the step ({pid} -> {pid_after}): "
                      "it restarted")
-    log = server.server_log_since_last()
+    # Stopping the background pgbench (SIGINT) makes the server log its lost connections.
+    log = [l for l in server.server_log_since_last() if "connection to client lost" not in l]
     if log:
         notes.append(f"{len(log)} server-log line(s) of note, first: {log[0][:300]}")
     out["load_hints"] = probe.stray["load"]
