@@ -9,12 +9,13 @@
 #                                 latest.json
 # and stops the server.
 #
-#   bash test/bench/run.sh                 # about 40 minutes on 2 cores
+#   bash test/bench/run.sh                 # about 32 minutes on 2 cores
 #   BENCH_QUICK=1 bash test/bench/run.sh   # a smoke test, about 6 minutes
 #
-# Time of a full run, by step: throughput 2 x ~8 min (sync on, off), dispatch ~2 min, wal ~2 min,
-# depth ~4 min, bloat ~5 min (1,000,000 tasks, 2 contenders), snapshot ~5 min, hint latency
-# ~3 min. Narrow it with:
+# Time of a full run, by step (2 cores): throughput ~14 min (7 with synchronous_commit on, 6
+# off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
+# contenders), snapshot ~5 min, hint latency
+# ~3 min; the build ~1 min. Narrow it with:
 #   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot notify"), BENCH_SYNC_MODES
 #   ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
 #   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
