@@ -14,8 +14,7 @@
 #
 # Time of a full run, by step (2 cores): throughput ~14 min (7 with synchronous_commit on, 6
 # off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
-# contenders), snapshot ~5 min, hint latency
-# ~3 min; the build ~1 min. Narrow it with:
+# contenders), snapshot ~5 min, hint latency ~3 min; the build ~1 min. Narrow it with:
 #   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot notify"), BENCH_SYNC_MODES
 #   ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
 #   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
