@@ -228,7 +228,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
         record_breaker_successes(config_snapshot().breakers, execution.workflow_type,
                                  apis_used(execution, actual, apis),
                                  now_point, fmt::format("execution {} completed", id));
-        release_undecided_trials(id, now_point);
+        release_undecided_trials(config_snapshot().breakers, id, now_point);
     }
     return pg_call([&status] { return CStringGetTextDatum(status.c_str()); });
 }
@@ -276,7 +276,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_fail_execution) {
             record_breaker_failure(breaker_policy, "workflow_type", execution.workflow_type,
                                    now_point, cause);
         }
-        release_undecided_trials(id, now_point);
+        release_undecided_trials(config_snapshot().breakers, id, now_point);
     }
     return pg_call([] { return CStringGetTextDatum("failed"); });
 }

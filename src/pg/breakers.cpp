@@ -205,7 +205,11 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
         record_outcome(success_needs_no_policy, kind, name, true, now, cause);
 }
 
-void release_undecided_trials(std::int64_t execution_id, core::TimePoint now) {
+void release_undecided_trials(const std::vector<BreakerRow>& breakers, std::int64_t execution_id,
+                              core::TimePoint now) {
+    if (std::none_of(breakers.begin(), breakers.end(),
+                     [](const BreakerRow& b) { return b.trial_taken; }))
+        return;
     release_trials_statement.run({int64_param(execution_id), timestamptz_param(to_timestamptz(now))});
 }
 

@@ -39,7 +39,7 @@ int expire_leases(int limit) {
         release_holding(e, std::nullopt, UnreportedCost::nothing, {});
         record_breaker_failure(breaker_policy, "workflow_type", e.workflow_type, now_point,
                                "execution " + std::to_string(e.id) + " expired");
-        release_undecided_trials(e.id, now_point);
+        release_undecided_trials(config_snapshot().breakers, e.id, now_point);
     }
     return static_cast<int>(expired.size());
 }

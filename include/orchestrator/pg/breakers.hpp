@@ -62,8 +62,11 @@ void record_breaker_successes(const std::vector<BreakerRow>& breakers,
 
 // Gives back the trials an execution held on breakers its outcome said nothing about (a trial
 // of the openai breaker that failed on gemini, or that expired): they stay half-open and the
-// next dispatch that needs one takes a new trial. Call after the outcome is recorded.
-void release_undecided_trials(std::int64_t execution_id, core::TimePoint now);
+// next dispatch that needs one takes a new trial. Call after the outcome is recorded. `breakers`
+// are the configuration's (config_snapshot): a trial is taken by a committed dispatch, which moved
+// the configuration's version, so with no trial among them there is nothing to give back.
+void release_undecided_trials(const std::vector<BreakerRow>& breakers, std::int64_t execution_id,
+                              core::TimePoint now);
 
 // Moves open breakers whose cooldown has passed to half-open, recording each transition; the
 // next dispatch that needs one takes its single trial. Returns how many moved.
