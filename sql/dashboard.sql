@@ -7,16 +7,8 @@ SET orchestrator.test_now = '2026-05-04 10:00:00+00';
 SELECT (orchestrator.configure('{"daily_budget_usd": 2}')).daily_budget_usd;
 SELECT orchestrator.register_workflow_type('m', batch_max => 2, max_attempts => 1) > 0 AS registered;
 SELECT orchestrator.register_api('gemini', 60) > 0 AS registered;
-SELECT cardinality(orchestrator.enqueue_batch('m', '[{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]')) AS enqueued;
--- 10:01: A and B take two tasks each (each waited 60 s). A completes after 20 s ($0.30); B fails
--- after 65 s ($0.05) and its tasks become dead letters. Another task is left ready.
-SET orchestrator.test_now = '2026-05-04 10:01:00+00';
-SELECT execution_id AS a FROM orchestrator.orchestrate_next_execution('w', 1) \gset
-SELECT execution_id AS b FROM orchestrator.orchestrate_next_execution('w', 1) \gset
-SET orchestrator.test_now = '2026-05-04 10:01:20+00';
-SELECT orchestrator.complete_execution(:a, cost_usd => 0.30);
-SET orchestrator.test_now = '2026-05-04 10:02:05+00';
-SELECT orchestrator.fail_execution(:b, 'boom', cost_usd => 0.05);
+\i sql/helpers/first_two_executions.sql
+-- Another task is left ready.
 SELECT orchestrator.enqueue('m', '{"n": 5}') > 0 AS enqueued;
 -- gemini's breaker is written open (only its state matters here).
 INSERT INTO orchestrator.breaker (kind, name, state, consecutive_failures, opened_at, updated_at)

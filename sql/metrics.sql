@@ -5,19 +5,7 @@
 CREATE EXTENSION orchestrator;
 SET orchestrator.test_now = '2026-05-04 10:00:00+00';
 SELECT orchestrator.register_workflow_type('m', batch_max => 2, max_attempts => 1) > 0 AS registered;
-SELECT cardinality(orchestrator.enqueue_batch('m', '[{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]')) AS enqueued;
-
--- 10:01: two executions of two tasks each; each task waited 60 s since its enqueue (bucket
--- [1 min, 2 min), position 13).
-SET orchestrator.test_now = '2026-05-04 10:01:00+00';
-SELECT execution_id AS a FROM orchestrator.orchestrate_next_execution('w', 1) \gset
-SELECT execution_id AS b FROM orchestrator.orchestrate_next_execution('w', 1) \gset
--- A completes at 10:01:20 after 20 s (bucket [10 s, 30 s), position 11), costing $0.30.
-SET orchestrator.test_now = '2026-05-04 10:01:20+00';
-SELECT orchestrator.complete_execution(:a, cost_usd => 0.30);
--- B fails at 10:02:05 after 65 s (position 13); its tasks have no attempt left: dead letters.
-SET orchestrator.test_now = '2026-05-04 10:02:05+00';
-SELECT orchestrator.fail_execution(:b, 'boom', cost_usd => 0.05);
+\i sql/helpers/first_two_executions.sql
 
 -- 10:05: the pass rolls up every finished minute.
 SET orchestrator.test_now = '2026-05-04 10:05:00+00';

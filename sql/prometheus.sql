@@ -6,18 +6,7 @@ SET orchestrator.test_now = '2026-05-04 10:00:00+00';
 SELECT orchestrator.register_api('gemini', 60, 10) > 0 AS registered;
 SELECT orchestrator.register_workflow_type('m', batch_max => 2, max_attempts => 1) > 0 AS registered;
 SELECT orchestrator.set_workflow_type_apis('m', '{"gemini": 1}');
-SELECT cardinality(orchestrator.enqueue_batch('m', '[{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]')) AS enqueued;
-
--- 10:01: executions A and B take two tasks each; every task waited 60 s (bucket [60 s, 120 s)).
-SET orchestrator.test_now = '2026-05-04 10:01:00+00';
-SELECT execution_id AS a FROM orchestrator.orchestrate_next_execution('w', 1) \gset
-SELECT execution_id AS b FROM orchestrator.orchestrate_next_execution('w', 1) \gset
--- A completes after 20 s (bucket [10 s, 30 s)) costing $0.30; B fails after 65 s (bucket
--- [60 s, 120 s)) costing $0.05, and its two tasks (no attempt left) become dead letters.
-SET orchestrator.test_now = '2026-05-04 10:01:20+00';
-SELECT orchestrator.complete_execution(:a, cost_usd => 0.30);
-SET orchestrator.test_now = '2026-05-04 10:02:05+00';
-SELECT orchestrator.fail_execution(:b, 'boom', cost_usd => 0.05);
+\i sql/helpers/first_two_executions.sql
 -- 10:04: three more tasks: one ready since 10:04, one running (dispatched 10:04:30), one waiting
 -- until noon. gemini's breaker is written open (only its state matters here).
 SET orchestrator.test_now = '2026-05-04 10:04:00+00';

@@ -17,15 +17,16 @@ namespace {
     throw core::Error(sqlstate::null_value_not_allowed, fmt::format("{} must not be null", name));
 }
 
-// The elements of a one-dimensional array argument of a fixed-size, by-value type.
-void array_elements(Datum raw, Oid type, Datum** elements, bool** nulls, int* count) {
-    pg_call([raw, type, elements, nulls, count] {
+// The elements of a one-dimensional array argument of an 8-byte by-value type: at most
+// max_elements, none null.
+std::vector<Datum> checked_elements(Datum raw, Oid type, const char* name, int max_elements) {
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([raw, type, &elements, &nulls, &count] {
         deconstruct_array(DatumGetArrayTypeP(raw), type, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-                          elements, nulls, count);
+                          &elements, &nulls, &count);
     });
-}
-
-void check_elements(const char* name, const bool* nulls, int count, int max_elements) {
     if (count > max_elements)
         throw core::Error(sqlstate::invalid_parameter_value,
                           fmt::format("{} has too many elements", name),
@@ -34,6 +35,7 @@ void check_elements(const char* name, const bool* nulls, int count, int max_elem
         if (nulls[i])
             throw core::Error(sqlstate::null_value_not_allowed,
                               fmt::format("{} must not contain nulls", name));
+    return std::vector<Datum>(elements, elements + count);
 }
 
 bool is_blank(std::string_view s) {
@@ -161,15 +163,12 @@ std::vector<std::int64_t> Args::nonnegative_int64_array(int n, const char* name,
                                                        int max_elements) const {
     if (is_null(n))
         refuse_null(name);
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    array_elements(fcinfo_->args[n].value, INT8OID, &elements, &nulls, &count);
-    check_elements(name, nulls, count, max_elements);
+    const std::vector<Datum> elements =
+        checked_elements(fcinfo_->args[n].value, INT8OID, name, max_elements);
     std::vector<std::int64_t> out;
-    out.reserve(count);
-    for (int i = 0; i < count; ++i) {
-        out.push_back(DatumGetInt64(elements[i]));
+    out.reserve(elements.size());
+    for (Datum e : elements) {
+        out.push_back(DatumGetInt64(e));
         if (out.back() < 0)
             throw core::Error(sqlstate::invalid_parameter_value,
                               fmt::format("{} must not contain negative values", name));
@@ -181,15 +180,12 @@ std::vector<double> Args::nonnegative_float8_array(int n, const char* name,
                                                    int max_elements) const {
     if (is_null(n))
         refuse_null(name);
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    array_elements(fcinfo_->args[n].value, FLOAT8OID, &elements, &nulls, &count);
-    check_elements(name, nulls, count, max_elements);
+    const std::vector<Datum> elements =
+        checked_elements(fcinfo_->args[n].value, FLOAT8OID, name, max_elements);
     std::vector<double> out;
-    out.reserve(count);
-    for (int i = 0; i < count; ++i) {
-        out.push_back(DatumGetFloat8(elements[i]));
+    out.reserve(elements.size());
+    for (Datum e : elements) {
+        out.push_back(DatumGetFloat8(e));
         if (!(out.back() >= 0) || std::isinf(out.back()))
             throw core::Error(sqlstate::invalid_parameter_value,
                               fmt::format("{} must hold finite values of at least 0", name));
