@@ -21,6 +21,11 @@ CREATE FUNCTION orchestrator._audit_task_action(action text, task_id bigint, wor
         jsonb_build_object('state', to_state, 'count', cardinality(ids)))
 $$;
 
+-- Called before putting tasks back in the queue or locking queued ones by SQL (below): the
+-- dispatcher's ready floors (src/pg/ready_floor.cpp) stay down until the transaction ends.
+CREATE FUNCTION orchestrator._queue_changing() RETURNS void
+    LANGUAGE c AS 'MODULE_PATHNAME', 'orchestrator_queue_changing';
+
 -- Puts dead letters back in the queue with a fresh attempt count; returns how many.
 -- Filters: one task, or every dead letter of a type, or all (both NULL).
 CREATE FUNCTION orchestrator.retry_dead_letters(
@@ -33,6 +38,7 @@ DECLARE
     n integer;
 BEGIN
     PERFORM orchestrator._check_dead_letter_filter(task_id, workflow_type);
+    PERFORM orchestrator._queue_changing();
     WITH retried AS (
         UPDATE orchestrator.task t
            SET state = 'queued', attempts = 0, ready_at = orchestrator.now(), finished_at = NULL,
@@ -97,6 +103,7 @@ BEGIN
     IF task_id IS NULL THEN
         RAISE EXCEPTION 'task_id must not be null' USING ERRCODE = '22004';
     END IF;
+    PERFORM orchestrator._queue_changing();
     UPDATE orchestrator.task t SET state = 'cancelled', finished_at = orchestrator.now()
      WHERE t.id = cancel_task.task_id AND t.state = 'queued';
     IF FOUND THEN
@@ -139,6 +146,7 @@ BEGIN
             RAISE EXCEPTION 'workflow type "%" does not exist', workflow_type USING ERRCODE = 'P0002';
         END IF;
     END IF;
+    PERFORM orchestrator._queue_changing();
     WITH cancelled AS (
         UPDATE orchestrator.task t SET state = 'cancelled', finished_at = orchestrator.now()
          WHERE t.state = 'queued'

@@ -23,6 +23,7 @@
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/spi.hpp"
 
 extern "C" {
@@ -44,30 +45,29 @@ namespace {
 constexpr int max_worker_id_bytes = 200;
 constexpr int max_executions_per_call = 1000;
 
+// Each level is read from its floor (ready_floor.hpp), past the entries claimed tasks left.
 Statement heads_statement(
     "SELECT l.type_id, l.priority, h.ready_at"
-    "  FROM unnest($1::integer[]) l_type(type_id)"
-    " CROSS JOIN LATERAL (SELECT l_type.type_id, p.priority"
-    "                       FROM generate_series(1, 10) p(priority)) l"
+    "  FROM unnest($1::integer[], $2::integer[], $3::timestamptz[]) l(type_id, priority, floor)"
     " CROSS JOIN LATERAL (SELECT t.ready_at FROM orchestrator.task t"
     "                      WHERE t.workflow_type_id = l.type_id AND t.priority = l.priority"
-    "                        AND t.state = 'queued' AND t.ready_at <= $2"
+    "                        AND t.state = 'queued' AND t.ready_at >= l.floor AND t.ready_at <= $4"
     "                      ORDER BY t.ready_at LIMIT 1) h",
-    {INT4ARRAYOID, TIMESTAMPTZOID});
+    {INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID});
 
 // $5: the type's estimated cost per task in micro-dollars, for tasks without their own.
 Statement claim_statement(
     "SELECT c.id, c.priority, c.ready_at, c.stale_at, c.concurrency_key,"
     "       coalesce((c.estimated_cost_usd * 1000000)::bigint, $5)"
-    "  FROM unnest($2::integer[]) l(priority)"
+    "  FROM unnest($2::integer[], $6::timestamptz[]) l(priority, floor)"
     " CROSS JOIN LATERAL (SELECT t.id, t.priority, t.ready_at, t.stale_at, t.concurrency_key,"
     "                            t.estimated_cost_usd"
     "                       FROM orchestrator.task t"
     "                      WHERE t.workflow_type_id = $1 AND t.priority = l.priority"
-    "                        AND t.state = 'queued' AND t.ready_at <= $3"
+    "                        AND t.state = 'queued' AND t.ready_at >= l.floor AND t.ready_at <= $3"
     "                      ORDER BY t.ready_at LIMIT $4"
     "                        FOR UPDATE OF t SKIP LOCKED) c",
-    {INT4OID, INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID});
+    {INT4OID, INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID, TIMESTAMPTZARRAYOID});
 
 // A concurrency key is counted only once its lock is held, under a snapshot taken after that.
 Statement key_lock_statement(
@@ -165,10 +165,19 @@ std::optional<std::vector<std::string>> read_filter(FunctionCallInfo fcinfo, int
 }
 
 void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
-    std::vector<std::int32_t> ids;
+    std::vector<core::LevelKey> levels;
     for (const WorkflowType& t : types)
-        ids.push_back(t.rules.id);
-    Rows rows = heads_statement.run({int32_array_param(ids), timestamptz_param(now)}, true);
+        for (std::int32_t p = core::min_priority; p <= core::max_priority; ++p)
+            levels.push_back({0, t.rules.id, p});
+    const std::vector<TimestampTz> floors = ready_floors(levels);
+    std::vector<std::int32_t> ids, priorities;
+    for (const core::LevelKey& level : levels) {
+        ids.push_back(level.type_id);
+        priorities.push_back(level.priority);
+    }
+    Rows rows = heads_statement.run({int32_array_param(ids), int32_array_param(priorities),
+                                     timestamptz_array_param(floors), timestamptz_param(now)},
+                                    true);
     for (std::uint64_t i = 0; i < rows.size(); ++i) {
         const std::int32_t id = rows.get_int32(i, 1);
         auto it = std::find_if(types.begin(), types.end(),
@@ -197,13 +206,16 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
             levels.push_back(p);
     std::vector<ClaimedTask> fresh;
     while (!levels.empty()) {
+        FloorScan scan(type.rules.id, levels);
         Rows rows = claim_statement.run({int32_param(type.rules.id), int32_array_param(levels),
                                          timestamptz_param(now), int32_param(limit),
-                                         int64_param(type.rules.cost_per_task)});
+                                         int64_param(type.rules.cost_per_task),
+                                         timestamptz_array_param(scan.floors())});
         std::vector<std::int64_t> stale;
         boost::container::flat_map<int, int> per_level;
         for (std::uint64_t i = 0; i < rows.size(); ++i) {
             const std::int64_t id = rows.get_int64(i, 1);
+            scan.saw(DatumGetInt16(rows.datum(i, 2)), rows.get_timestamptz(i, 3));
             more = more || ++per_level[DatumGetInt16(rows.datum(i, 2))] == limit;
             if (!rows.is_null(i, 4) && rows.get_timestamptz(i, 4) < now) {
                 stale.push_back(id);
@@ -214,6 +226,7 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
                              rows.get_text(i, 5),
                              rows.get_int64(i, 6)});
         }
+        scan.finish(now);
         if (stale.empty())
             break;
         dead_letter_stale_statement.run({int64_array_param(stale), timestamptz_param(now)});

@@ -5,6 +5,7 @@
 #include "orchestrator/pg/boundary.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 #include "orchestrator/pg/worker.hpp"
@@ -43,7 +44,7 @@ Statement enqueue_statement(
     "         SELECT 1 FROM orchestrator.task q WHERE q.workflow_type_id = w.id"
     "            AND q.concurrency_key = $10 AND q.state = 'queued'))"
     " ON CONFLICT DO NOTHING"
-    " RETURNING t.id",
+    " RETURNING t.id, t.workflow_type_id, t.ready_at",
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
      NUMERICOID, TEXTOID});
 
@@ -53,7 +54,7 @@ Statement enqueue_unkeyed_statement(
     TASK_INSERT
     " VALUES ($1, $2, 'queued', $3, NULL, $4, greatest($4, coalesce($5, $4)),"
     "         $4 + coalesce($6, $9), $7, $8, NULL, false)"
-    " RETURNING t.id",
+    " RETURNING t.id, t.workflow_type_id, t.ready_at",
     {INT4OID, INT4OID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID, NUMERICOID,
      INTERVALOID});
 
@@ -73,7 +74,7 @@ Statement enqueue_batch_statement(
     "   LEFT JOIN unnest($4::text[]) WITH ORDINALITY k(key, n) ON k.n = p.n"
     "  ORDER BY p.n"
     " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-    " RETURNING t.id, t.idempotency_key",
+    " RETURNING t.id, t.idempotency_key, t.workflow_type_id, t.ready_at",
     {INT4OID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
      INT8OID, NUMERICOID, INTERVALOID});
 
@@ -199,6 +200,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
                                concurrency_key ? text_param(*concurrency_key) : null_param()})
                         : enqueue_unkeyed(c, payload, now);
     if (inserted.size() == 1) {
+        note_queued(inserted.get_int32(0, 2), c.priority, inserted.get_timestamptz(0, 3));
         wake_worker_at_commit();
         return Int64GetDatum(inserted.get_int64(0, 1));
     }
@@ -263,8 +265,11 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
              keys.empty() ? null_param() : text_array_param(key_params), timestamptz_param(now),
              c.run_after, c.max_queue_wait, c.parent, c.cost, max_queue_wait_param(type)});
 
-        if (inserted.size() > 0)
+        if (inserted.size() > 0) {
+            // One type, one priority, one ready_at for the whole batch.
+            note_queued(inserted.get_int32(0, 3), c.priority, inserted.get_timestamptz(0, 4));
             wake_worker_at_commit();
+        }
         // Rows come back in input order; keyed rows that already existed are looked up.
         boost::container::flat_map<std::string, std::int64_t> by_key;
         std::vector<std::int64_t> unkeyed;

@@ -4,6 +4,7 @@
 #include "orchestrator/core/retry.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
 
@@ -52,7 +53,7 @@ Statement end_execution_statement(
      INT8ARRAYOID, JSONBARRAYOID, BOOLOID, TEXTOID});
 
 Statement failing_tasks_statement(
-    "SELECT t.id, t.attempts, w.max_attempts"
+    "SELECT t.id, t.attempts, w.max_attempts, t.workflow_type_id, t.priority"
     "  FROM orchestrator.task t JOIN orchestrator.workflow_type w ON w.id = t.workflow_type_id"
     " WHERE t.id = ANY ($1) AND t.state = 'running' AND t.execution_id = $2",
     {INT8ARRAYOID, INT8OID});
@@ -205,6 +206,7 @@ void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_
             reasons.push_back(nullptr);
             const core::Duration delay = core::retry_delay(policy, attempts, backend_random());
             ready_ats.push_back(to_timestamptz(from_timestamptz(now) + delay));
+            note_queued(rows.get_int32(i, 4), DatumGetInt16(rows.datum(i, 5)), ready_ats.back());
         } else {
             states.push_back("dead_letter");
             reasons.push_back(retryable ? "max attempts reached" : "not retryable");

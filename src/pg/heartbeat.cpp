@@ -9,6 +9,7 @@
 #include "orchestrator/pg/expiry.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/metrics.hpp"
+#include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/retention.hpp"
 #include "orchestrator/pg/schedules.hpp"
 #include "orchestrator/pg/settings.hpp"
@@ -125,6 +126,7 @@ void move(const Stored& from, WorkerState to, PassRunner runner, const std::stri
 // ANALYZING: expire leases, roll the budget day, half-open cooled breakers, enqueue recurring
 // work that is due, prune history.
 void analyze() {
+    forget_ready_floors(); // found again by the next claims; see ready_floor.hpp
     expire_leases(leases_per_pass);
     const ConfigSnapshot& snapshot = config_snapshot();
     const core::TimePoint now = server_clock().now();

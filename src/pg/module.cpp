@@ -3,6 +3,7 @@
 #include "orchestrator/pg/postgres.hpp"
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/governance.hpp"
+#include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/worker.hpp"
 
@@ -15,6 +16,7 @@ void _PG_init(void) {
     if (process_shared_preload_libraries_in_progress) {
         orchestrator::pg::request_governance_memory();
         orchestrator::pg::request_config_version_memory();
+        orchestrator::pg::request_ready_floor_memory();
         orchestrator::pg::register_worker();
     } else {
         ereport(LOG,
