@@ -45,7 +45,12 @@ FloorSlot* take_slot(FloorBoard& board, const LevelKey& key) {
     return nullptr;
 }
 
-bool holding(const Hold& h) { return h.scanning != no_hold || h.kept != no_hold; }
+bool holding(const Hold& h) {
+    for (std::size_t i = 0; i < h.kept.size(); ++i)
+        if (h.scanning[i] != no_hold || h.kept[i] != no_hold)
+            return true;
+    return false;
+}
 
 void hold_type(Hold& h, std::uint32_t database, std::int32_t type_id) {
     if (!holding(h)) {
@@ -56,16 +61,21 @@ void hold_type(Hold& h, std::uint32_t database, std::int32_t type_id) {
     }
 }
 
-// The lowest hold of any other backend on the database's type.
-TimePoint others_hold(const FloorBoard& board, int me, std::uint32_t database,
-                      std::int32_t type_id) {
-    TimePoint lowest = no_hold;
+std::size_t level_index(int priority) { return static_cast<std::size_t>(priority - min_priority); }
+
+bool valid_priority(int priority) { return priority >= min_priority && priority <= max_priority; }
+
+// The lowest hold of any other backend on each level of the database's type.
+LevelTimes others_hold(const FloorBoard& board, int me, std::uint32_t database,
+                       std::int32_t type_id) {
+    LevelTimes lowest = no_holds();
     for (int i = 0; i < board.hold_count; ++i) {
         const Hold& h = board.holds[i];
-        if (i == me || !holding(h) || h.database != database ||
+        if (i == me || h.database != database ||
             (h.type_id != type_id && h.type_id != every_type))
             continue;
-        lowest = std::min({lowest, h.scanning, h.kept});
+        for (std::size_t l = 0; l < lowest.size(); ++l)
+            lowest[l] = std::min({lowest[l], h.scanning[l], h.kept[l]});
     }
     return lowest;
 }
@@ -78,15 +88,17 @@ TimePoint floor_of(const FloorBoard& board, const LevelKey& key) {
 }
 
 ScanTicket begin_scan(FloorBoard& board, int me, std::uint32_t database, std::int32_t type_id,
-                      const std::vector<int>& priorities, std::vector<TimePoint>& floors) {
-    TimePoint lowest = no_hold;
-    for (std::size_t i = 0; i < priorities.size() && i < floors.size(); ++i) {
-        floors[i] = floor_of(board, {database, type_id, priorities[i]});
-        lowest = std::min(lowest, floors[i]);
-    }
+                      const std::vector<int>& priorities, std::vector<TimePoint>& floors,
+                      TimePoint now) {
     Hold& mine = board.holds[me];
     hold_type(mine, database, type_id);
-    mine.scanning = std::min(mine.scanning, lowest);
+    for (std::size_t i = 0; i < priorities.size() && i < floors.size(); ++i) {
+        floors[i] = floor_of(board, {database, type_id, priorities[i]});
+        if (floors[i] <= now && valid_priority(priorities[i])) {
+            TimePoint& held = mine.scanning[level_index(priorities[i])];
+            held = std::min(held, floors[i]);
+        }
+    }
     return {board.epoch, others_hold(board, me, database, type_id)};
 }
 
@@ -95,16 +107,24 @@ void end_scan(FloorBoard& board, int me, const ScanTicket& ticket, std::uint32_t
               bool may_raise) {
     Hold& mine = board.holds[me];
     for (const LevelSeen& level : seen)
-        if (level.oldest)
-            mine.kept = std::min(mine.kept, *level.oldest);
-    mine.scanning = no_hold;
+        if (level.oldest && valid_priority(level.priority)) {
+            TimePoint& kept = mine.kept[level_index(level.priority)];
+            kept = std::min(kept, *level.oldest);
+        }
+    mine.scanning = no_holds();
     if (!may_raise || board.epoch != ticket.epoch)
         return;
-    // Its own locked tasks bound it too: they are queued again if its transaction aborts.
-    const TimePoint ceiling = std::min(
-        {ticket.others_hold, others_hold(board, me, database, type_id), mine.kept});
+    const LevelTimes others = others_hold(board, me, database, type_id);
     for (const LevelSeen& level : seen) {
-        const TimePoint to = std::min(level.oldest.value_or(now), ceiling);
+        if (!valid_priority(level.priority))
+            continue;
+        const std::size_t l = level_index(level.priority);
+        // Its own locked tasks bound it too: they are queued again if its transaction aborts.
+        const TimePoint ceiling = std::min({ticket.others_hold[l], others[l], mine.kept[l]});
+        const TimePoint seen_from = level.oldest          ? *level.oldest
+                                    : level.looked_further ? level.next.value_or(no_task)
+                                                           : now;
+        const TimePoint to = std::min(seen_from, ceiling);
         FloorSlot* s = take_slot(board, {database, type_id, level.priority});
         if (s != nullptr && to > s->floor)
             s->floor = to;
@@ -116,7 +136,12 @@ void note_queued(FloorBoard& board, int me, const LevelKey& level, TimePoint rea
         board.slots[at].floor = ready_at;
     Hold& mine = board.holds[me];
     hold_type(mine, level.database, level.type_id);
-    mine.kept = std::min(mine.kept, ready_at);
+    if (valid_priority(level.priority)) {
+        TimePoint& kept = mine.kept[level_index(level.priority)];
+        kept = std::min(kept, ready_at);
+    } else {
+        mine.kept.fill(no_floor);
+    }
     ++board.epoch;
 }
 
@@ -124,7 +149,7 @@ void note_any_change(FloorBoard& board, int me, std::uint32_t database) {
     forget_floors(board, database);
     Hold& mine = board.holds[me];
     hold_type(mine, database, every_type);
-    mine.kept = no_floor;
+    mine.kept.fill(no_floor);
 }
 
 bool end_transaction(FloorBoard& board, int me) {

@@ -169,12 +169,17 @@ void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
     for (const WorkflowType& t : types)
         for (std::int32_t p = core::min_priority; p <= core::max_priority; ++p)
             levels.push_back({0, t.rules.id, p});
-    const std::vector<TimestampTz> floors = ready_floors(levels);
+    const std::vector<TimestampTz> all_floors = ready_floors(levels);
     std::vector<std::int32_t> ids, priorities;
-    for (const core::LevelKey& level : levels) {
-        ids.push_back(level.type_id);
-        priorities.push_back(level.priority);
-    }
+    std::vector<TimestampTz> floors;
+    for (std::size_t i = 0; i < levels.size(); ++i)
+        if (all_floors[i] <= now) { // a level whose floor is still to come has nothing ready
+            ids.push_back(levels[i].type_id);
+            priorities.push_back(levels[i].priority);
+            floors.push_back(all_floors[i]);
+        }
+    if (ids.empty())
+        return;
     Rows rows = heads_statement.run({int32_array_param(ids), int32_array_param(priorities),
                                      timestamptz_array_param(floors), timestamptz_param(now)},
                                     true);
@@ -206,8 +211,10 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
             levels.push_back(p);
     std::vector<ClaimedTask> fresh;
     while (!levels.empty()) {
-        FloorScan scan(type.rules.id, levels);
-        Rows rows = claim_statement.run({int32_param(type.rules.id), int32_array_param(levels),
+        FloorScan scan(type.rules.id, levels, now);
+        if (scan.levels().empty())
+            break;
+        Rows rows = claim_statement.run({int32_param(type.rules.id), int32_array_param(scan.levels()),
                                          timestamptz_param(now), int32_param(limit),
                                          int64_param(type.rules.cost_per_task),
                                          timestamptz_array_param(scan.floors())});
@@ -226,7 +233,7 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
                              rows.get_text(i, 5),
                              rows.get_int64(i, 6)});
         }
-        scan.finish(now);
+        scan.finish();
         if (stale.empty())
             break;
         dead_letter_stale_statement.run({int64_array_param(stale), timestamptz_param(now)});

@@ -101,14 +101,27 @@ public:
 TimestampTz to_bound(core::TimePoint t) {
     if (t == core::no_floor)
         return DT_NOBEGIN;
+    if (t == core::no_task)
+        return DT_NOEND;
     return to_timestamptz(t);
 }
 
 core::TimePoint from_bound(TimestampTz t) {
     if (t == DT_NOBEGIN)
         return core::no_floor;
+    if (t == DT_NOEND)
+        return core::no_task;
     return from_timestamptz(t);
 }
+
+// Each level's oldest queued task from its floor on, ready or not, locked or not.
+Statement next_queued_statement(
+    "SELECT l.priority, (SELECT t.ready_at FROM orchestrator.task t"
+    "                     WHERE t.workflow_type_id = $1 AND t.priority = l.priority"
+    "                       AND t.state = 'queued' AND t.ready_at >= l.floor"
+    "                     ORDER BY t.ready_at LIMIT 1)"
+    "  FROM unnest($2::integer[], $3::timestamptz[]) l(priority, floor)",
+    {INT4OID, INT4ARRAYOID, TIMESTAMPTZARRAYOID});
 
 } // namespace
 
@@ -119,21 +132,29 @@ void request_ready_floor_memory() {
     shmem_startup_hook = shmem_startup;
 }
 
-FloorScan::FloorScan(std::int32_t type_id, const std::vector<std::int32_t>& priorities)
-    : type_id_(type_id), priorities_(priorities.begin(), priorities.end()),
-      floors_(priorities.size(), DT_NOBEGIN) {
-    for (int p : priorities_)
-        seen_.push_back({p, std::nullopt});
-    if (!floors_available())
+FloorScan::FloorScan(std::int32_t type_id, const std::vector<std::int32_t>& priorities,
+                     TimestampTz now)
+    : type_id_(type_id), now_(now) {
+    if (!floors_available()) {
+        levels_ = priorities;
+        floors_.assign(priorities.size(), DT_NOBEGIN);
         return;
-    std::vector<core::TimePoint> floors(priorities_.size());
+    }
+    const std::vector<int> all(priorities.begin(), priorities.end());
+    std::vector<core::TimePoint> floors(all.size());
     {
         BoardLock lock;
         holding = true;
-        ticket_ = core::begin_scan(*board, my_hold(), MyDatabaseId, type_id_, priorities_, floors);
+        ticket_ = core::begin_scan(*board, my_hold(), MyDatabaseId, type_id_, all, floors,
+                                   from_timestamptz(now));
     }
-    std::transform(floors.begin(), floors.end(), floors_.begin(), to_bound);
     shared_ = true;
+    for (std::size_t i = 0; i < all.size(); ++i)
+        if (floors[i] <= from_timestamptz(now)) {
+            levels_.push_back(all[i]);
+            floors_.push_back(to_bound(floors[i]));
+            seen_.push_back({all[i], std::nullopt, false, std::nullopt});
+        }
 }
 
 void FloorScan::saw(std::int32_t priority, TimestampTz ready_at) {
@@ -145,16 +166,36 @@ void FloorScan::saw(std::int32_t priority, TimestampTz ready_at) {
         }
 }
 
-void FloorScan::finish(TimestampTz now) {
+void FloorScan::finish() {
     if (!shared_)
         return;
     // Under REPEATABLE READ or SERIALIZABLE the claim read the transaction's snapshot, which
     // may predate begin_scan: it can hold tasks back but not raise floors.
     const bool may_raise = !IsolationUsesXactSnapshot();
-    const core::TimePoint now_point = from_timestamptz(now);
+    if (may_raise) {
+        std::vector<std::int32_t> empty_levels;
+        std::vector<TimestampTz> empty_floors;
+        for (std::size_t i = 0; i < seen_.size(); ++i)
+            if (!seen_[i].oldest) {
+                empty_levels.push_back(levels_[i]);
+                empty_floors.push_back(floors_[i]);
+            }
+        if (!empty_levels.empty()) {
+            Rows rows = next_queued_statement.run({int32_param(type_id_),
+                                                   int32_array_param(empty_levels),
+                                                   timestamptz_array_param(empty_floors)});
+            for (std::uint64_t r = 0; r < rows.size(); ++r)
+                for (core::LevelSeen& level : seen_)
+                    if (level.priority == rows.get_int32(r, 1)) {
+                        level.looked_further = true;
+                        if (!rows.is_null(r, 2))
+                            level.next = from_timestamptz(rows.get_timestamptz(r, 2));
+                    }
+        }
+    }
     BoardLock lock;
-    core::end_scan(*board, my_hold(), ticket_, MyDatabaseId, type_id_, seen_, now_point,
-                   may_raise);
+    core::end_scan(*board, my_hold(), ticket_, MyDatabaseId, type_id_, seen_,
+                   from_timestamptz(now_), may_raise);
 }
 
 std::vector<TimestampTz> ready_floors(const std::vector<core::LevelKey>& levels) {
