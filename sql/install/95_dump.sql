@@ -62,3 +62,9 @@ CREATE TRIGGER replace_singleton BEFORE INSERT ON orchestrator.config
 CREATE TRIGGER replace_singleton BEFORE INSERT ON orchestrator.worker_state
     FOR EACH ROW EXECUTE FUNCTION orchestrator._replace_singleton();
 REVOKE ALL ON FUNCTION orchestrator._replace_singleton() FROM PUBLIC;
+
+-- Type ids start again at 1 when the extension is created again in a running server, so ready
+-- floors kept in shared memory for this database may belong to the types of an earlier install:
+-- forget them, or the tasks a restore copies in (below any such floor) would wait for the next
+-- heartbeat.
+SELECT orchestrator._queue_changing();
