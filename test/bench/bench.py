@@ -11,6 +11,7 @@ The contenders and their scripts are in contenders.py, the settings in settings.
   depth       the time of one dispatch with 1k / 100k / 1M tasks queued
   bloat       dead tuples and table + index size after BENCH_BLOAT_CYCLES tasks went through
   snapshot    cycles/s while another session holds a snapshot open, against cycles/s without
+  sustained   cycles/s over long runs that no VACUUM interrupts, at every (batch, clients) point
 
 Everything measured goes to a JSON file (--results) that notify_latency.py adds to and
 report.py turns into the markdown report and its charts. Standard library only.
@@ -282,6 +283,25 @@ class Bench:
                          f"{'/'.join(f'{x:.0f}' for x in r.get('intervals', []))}")
         return out
 
+    def sustained(self):
+        """Cycles/s of each contender alone for SUSTAINED_SECONDS at every (batch, clients)
+        point, from emptied, vacuumed tables with BACKLOG queued; only autovacuum runs meanwhile,
+        so the dead row versions and index entries of the cycles pile up as in service."""
+        out = []
+        for batch in S.SUSTAINED_BATCHES:
+            for clients in S.SUSTAINED_CLIENTS:
+                for c in S.SUSTAINED_CONTENDERS:
+                    self.prepare(batch, [c])
+                    name = f"sustained_{c}_b{batch}_c{clients}"
+                    r = self.run_cycles(name, c, batch, clients, seconds=S.SUSTAINED_SECONDS,
+                                        progress_s=max(1, S.SUSTAINED_SECONDS // 6))
+                    self.check_cycles(name, r, batch)
+                    out.append({"contender": c, "batch": batch, "clients": clients,
+                                "tps": r.get("tps"), "intervals": r.get("intervals", [])})
+                    progress(f"{name}: {r.get('tps', 0):.1f} cycles/s, intervals "
+                             f"{'/'.join(f'{x:.0f}' for x in r.get('intervals', []))}")
+        return out
+
     def wait_for_snapshot(self, appname):
         for _ in range(100):
             if self.s.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
@@ -397,7 +417,7 @@ def main():
     if "throughput" in S.STEPS:
         results["throughput"] = {sync: b.throughput(sync) for sync in S.SYNC_MODES}
     steps = {"dispatch": b.dispatch, "wal": b.wal, "depth": b.depth, "bloat": b.bloat,
-             "snapshot": b.snapshot}
+             "snapshot": b.snapshot, "sustained": b.sustained}
     for step, run in steps.items():
         if step in S.STEPS:
             progress(f"step {step}")

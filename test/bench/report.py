@@ -144,37 +144,56 @@ class Report:
                         rows, "lrrrrr"), "")
 
     def sustained(self):
-        """The two long runs that no VACUUM interrupts, side by side: the snapshot step's run
-        without a snapshot (cycles/s) and the bloat step's 1,000,000 tasks (tasks/s)."""
+        """The long runs that no VACUUM interrupts: the sustained step's points, then the
+        snapshot step's run without a snapshot and the bloat step's 1,000,000 tasks."""
         s = self.set
         rows = []
+        points = self.r.get("sustained") or []
+        base = {(d["batch"], d["clients"]): d["tps"] for d in points
+                if d["contender"] == K.BASELINE}
+        for d in points:
+            if d["contender"] in K.ORCHESTRATORS:
+                rows.append([d["contender"], d["batch"], d["clients"],
+                             f"{s['SUSTAINED_SECONDS']} s (sustained step)", fmt(d["tps"]),
+                             "cycles/s", ratio(d["tps"], base.get((d["batch"], d["clients"]))),
+                             "/".join(f"{x:.0f}" for x in d["intervals"]),
+                             "/".join(f"{x:.0f}" for x in next(
+                                 (b["intervals"] for b in points
+                                  if b["contender"] == K.BASELINE and b["batch"] == d["batch"]
+                                  and b["clients"] == d["clients"]), []))])
         snap = {d["contender"]: d for d in self.r.get("snapshot") or [] if not d["held"]}
         if K.BASELINE in snap:
-            base = snap[K.BASELINE]["tps"]
             for c in K.ORCHESTRATORS:
                 if c in snap:
                     rows.append([c, s["SNAPSHOT_BATCH"], s["SNAPSHOT_CLIENTS"],
-                                 f"{s['SNAPSHOT_SECONDS']} s", fmt(snap[c]["tps"]),
-                                 "cycles/s", ratio(snap[c]["tps"], base)])
+                                 f"{s['SNAPSHOT_SECONDS']} s (snapshot step, none held)",
+                                 fmt(snap[c]["tps"]), "cycles/s",
+                                 ratio(snap[c]["tps"], snap[K.BASELINE]["tps"]), "", ""])
         bloat = {c: v[-1] for c, v in (self.r.get("bloat") or {}).items() if v}
-        if K.BASELINE in bloat:
-            rate = {c: b["tasks"] / b["seconds"] for c, b in bloat.items() if b["seconds"]}
+        rate = {c: b["tasks"] / b["seconds"] for c, b in bloat.items() if b["seconds"]}
+        if K.BASELINE in rate:
             for c in K.ORCHESTRATORS:
-                if c in rate and K.BASELINE in rate:
+                if c in rate:
                     rows.append([c, s["BLOAT_BATCH"], s["BLOAT_CLIENTS"],
-                                 f"{bloat[c]['tasks']:,} tasks", fmt(rate[c]), "tasks/s",
-                                 ratio(rate[c], rate[K.BASELINE])])
+                                 f"{bloat[c]['tasks']:,} tasks (bloat step)", fmt(rate[c]),
+                                 "tasks/s", ratio(rate[c], rate[K.BASELINE]), "", ""])
         if not rows:
             return
+        step = (f"The sustained step runs each contender alone for {s['SUSTAINED_SECONDS']} s "
+                f"per point from emptied, vacuumed tables with {s['BACKLOG']:,} queued, "
+                "synchronous_commit on, only autovacuum (server defaults) running meanwhile; "
+                if points else "")
         self.add("## Sustained runs (no VACUUM between the points)", "",
                  "The throughput step starts every point from emptied, vacuumed tables and "
                  "runs 5-second rounds, so the dead index entries that claimed tasks leave "
-                 "never pile up there. A queue in service runs for hours between vacuums; "
-                 "these two runs of the steps below go on without one (autovacuum on, server "
-                 "defaults): the snapshot step's run without a snapshot, and the bloat step's "
-                 "1,000,000 tasks. x plain: against plain_skip_locked in the same step.", "")
-        self.add(*table(["contender", "batch", "clients", "run", "rate", "unit", "x plain"],
-                        rows, "lrrlrlr"), "")
+                 "never pile up there. A queue in service runs for hours between vacuums. "
+                 + step + ("the" if step else "The") + " snapshot step's run without a "
+                 "snapshot and the bloat step's 1,000,000 tasks are such runs too. x plain: "
+                 "against plain_skip_locked in the "
+                 "same step and point. Intervals: pgbench -P's cycles/s per sixth of the run.",
+                 "")
+        self.add(*table(["contender", "batch", "clients", "run", "rate", "unit", "x plain",
+                         "intervals", "plain's intervals"], rows, "lrrlrlrll"), "")
 
     def throughput(self):
         modes = self.r.get("throughput")

@@ -9,13 +9,14 @@
 #                                 latest.json
 # and stops the server.
 #
-#   bash test/bench/run.sh                 # about 32 minutes on 2 cores
+#   bash test/bench/run.sh                 # about 45 minutes on 2 cores
 #   BENCH_QUICK=1 bash test/bench/run.sh   # a smoke test, about 6 minutes
 #
 # Time of a full run, by step (2 cores): throughput ~14 min (7 with synchronous_commit on, 6
 # off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
-# contenders), snapshot ~5 min, hint latency ~3 min; the build ~1 min. Narrow it with:
-#   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot notify"), BENCH_SYNC_MODES
+# contenders), snapshot ~5 min, sustained ~13 min, hint latency ~3 min; the build ~1 min.
+# Narrow it with:
+#   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot sustained notify"), BENCH_SYNC_MODES
 #   ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
 #   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
 #   ("1 10"), BENCH_DISPATCH_N (timed dispatches per point, 3000; 600 quick), BENCH_WAL_CYCLES
@@ -23,7 +24,9 @@
 #   quick "1000 100000"), BENCH_BLOAT_CYCLES (tasks through the cycle, 1000000; 50000 quick),
 #   BENCH_BLOAT_CLIENTS (4), BENCH_BLOAT_SAMPLES (10; 4 quick), BENCH_BLOAT_CONTENDERS and
 #   BENCH_SNAPSHOT_CONTENDERS ("orchestrator_on plain_skip_locked"), BENCH_SNAPSHOT_SECONDS (60;
-#   10 quick), BENCH_SNAPSHOT_CLIENTS (4), BENCH_SNAPSHOT_BATCH (1), BENCH_LATENCY_N (enqueues
+#   10 quick), BENCH_SNAPSHOT_CLIENTS (4), BENCH_SNAPSHOT_BATCH (1), BENCH_SUSTAINED_SECONDS
+#   (60; 10 quick), BENCH_SUSTAINED_CLIENTS ("1 4 8"; quick "4"), BENCH_SUSTAINED_BATCHES
+#   ("1 10"), BENCH_SUSTAINED_CONTENDERS ("orchestrator_on plain_skip_locked"), BENCH_LATENCY_N (enqueues
 #   timed for the hint latency, 1000; 200 quick); and BENCH_PORT (54340), BENCH_SKIP_BUILD=1
 #   (use the extension already installed), BENCH_REPORT (the markdown file, default
 #   test/bench/results/latest.md; charts and latest.json go beside it). settings.py reads them.

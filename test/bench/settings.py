@@ -23,7 +23,8 @@ DB = "bench"
 
 # Which measurements run, in this order (bench.py runs all but notify; notify_latency.py runs
 # notify).
-STEPS = _words("BENCH_STEPS", "throughput dispatch wal depth bloat snapshot notify")
+STEPS = _words("BENCH_STEPS",
+                "throughput dispatch wal depth bloat snapshot sustained notify")
 
 # Throughput: every (sync mode, batch, clients) point, contenders in interleaved rounds.
 SECONDS = _int("BENCH_SECONDS", 15, 3)
@@ -57,6 +58,13 @@ SNAPSHOT_SECONDS = _int("BENCH_SNAPSHOT_SECONDS", 60, 10)
 SNAPSHOT_CLIENTS = _int("BENCH_SNAPSHOT_CLIENTS", 4, 4)
 SNAPSHOT_BATCH = _int("BENCH_SNAPSHOT_BATCH", 1, 1)
 SNAPSHOT_CONTENDERS = _words("BENCH_SNAPSHOT_CONTENDERS", "orchestrator_on plain_skip_locked")
+
+# Sustained throughput: each contender alone for a long run from a vacuumed start, nothing
+# vacuuming in between but autovacuum, at every (batch, clients) point.
+SUSTAINED_SECONDS = _int("BENCH_SUSTAINED_SECONDS", 60, 10)
+SUSTAINED_CLIENTS = _ints("BENCH_SUSTAINED_CLIENTS", "1 4 8", "4")
+SUSTAINED_BATCHES = _ints("BENCH_SUSTAINED_BATCHES", "1 10")
+SUSTAINED_CONTENDERS = _words("BENCH_SUSTAINED_CONTENDERS", "orchestrator_on plain_skip_locked")
 
 # Dispatch hint latency: enqueues timed, idle and under background load.
 LATENCY_N = _int("BENCH_LATENCY_N", 1000, 200)
