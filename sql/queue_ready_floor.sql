@@ -44,4 +44,13 @@ SELECT pg_temp.next() AS before_heartbeat;
 SELECT orchestrator.tick();
 SELECT pg_temp.next() AS after_heartbeat;
 
+-- A transaction that queued (or claimed) tasks cannot be prepared: its hold on the floors ends
+-- with the session's transaction, but a prepared one would keep the tasks.
+BEGIN;
+SELECT orchestrator.enqueue('content_pipeline', '{"n": "prepared"}') > 0 AS queued;
+\set VERBOSITY sqlstate
+PREPARE TRANSACTION 'orchestrator_ready_floor';
+\set VERBOSITY default
+SELECT count(*) AS prepared_tasks FROM orchestrator.task WHERE payload ->> 'n' = 'prepared';
+
 DROP EXTENSION orchestrator;

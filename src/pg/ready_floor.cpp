@@ -67,8 +67,7 @@ void on_transaction_event(XactEvent event, void*) {
                         errmsg("cannot prepare a transaction that queued or claimed orchestrator "
                                "tasks")));
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-        event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-        event == XACT_EVENT_PREPARE) {
+        event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) {
         LWLockAcquire(board_lock, LW_EXCLUSIVE);
         core::end_transaction(*board, my_hold());
         LWLockRelease(board_lock);
