@@ -140,16 +140,17 @@ FloorScan::FloorScan(std::int32_t type_id, const std::vector<std::int32_t>& prio
         return;
     }
     const std::vector<int> all(priorities.begin(), priorities.end());
+    const core::TimePoint now_point = from_timestamptz(now);
     std::vector<core::TimePoint> floors(all.size());
     {
         BoardLock lock;
         holding = true;
         ticket_ = core::begin_scan(*board, my_hold(), MyDatabaseId, type_id_, all, floors,
-                                   from_timestamptz(now));
+                                   now_point);
     }
     shared_ = true;
     for (std::size_t i = 0; i < all.size(); ++i)
-        if (floors[i] <= from_timestamptz(now)) {
+        if (floors[i] <= now_point) {
             levels_.push_back(all[i]);
             floors_.push_back(to_bound(floors[i]));
             seen_.push_back({all[i], std::nullopt, false, std::nullopt});
