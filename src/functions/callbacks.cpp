@@ -128,23 +128,6 @@ void check_outcomes_belong(const Outcomes& o, const RunningExecution& execution)
             bad_outcomes(fmt::format("Task {} is not part of execution {}.", id, execution.id));
 }
 
-SqlParam jsonb_array_param(const std::vector<Datum>& values, const std::vector<bool>& nulls) {
-    const int n = static_cast<int>(values.size());
-    const Datum* v = values.data();
-    std::vector<char> null_flags(nulls.begin(), nulls.end());
-    const char* f = null_flags.data();
-    return {pg_call([v, f, n] {
-                bool* flags = static_cast<bool*>(palloc(sizeof(bool) * (n + 1)));
-                for (int i = 0; i < n; ++i)
-                    flags[i] = f[i] != 0;
-                int dims[1] = {n};
-                int lbs[1] = {1};
-                return PointerGetDatum(construct_md_array(const_cast<Datum*>(v), flags, 1, dims,
-                                                          lbs, JSONBOID, -1, false, 'i'));
-            }),
-            false};
-}
-
 // The calls an execution reports it really made, as {"api name": calls}; by api id.
 ApiCalls read_actual_calls(std::optional<Datum> reported,
                                               const std::vector<ApiConfig>& apis) {
@@ -208,8 +191,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_complete_execution) {
         ExecutionEnd end;
         end.failed_tasks = reported.failed_ids;
         end.result_tasks = reported.succeeded;
-        if (!reported.succeeded.empty())
-            end.results = jsonb_array_param(reported.results, reported.result_nulls);
+        end.results = reported.results;
+        end.result_nulls = reported.result_nulls;
         end.cost_usd = cost;
         end.unreported = UnreportedCost::reserved;
         end.result = result;

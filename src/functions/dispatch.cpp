@@ -9,9 +9,9 @@
 // 4. Claim the best tasks: each level is read in ready_at order under FOR UPDATE SKIP LOCKED, so
 //    dispatchers never wait on each other or share a task; the core's scoring merges the levels.
 //    Stale tasks go to the dead-letter queue; tasks whose concurrency key is full stay queued.
-// 5. Shrink the reservation to the tasks claimed and record the execution (and, first time
-//    round, the pass that is its parent) in one statement: both rows in one insert, their ids
-//    taken from the sequence beforehand.
+// 5. Shrink the reservation to the tasks claimed, record the execution (and, first time round,
+//    the pass that is its parent) and mark its tasks running: written directly, without a
+//    statement (dispatch_record.hpp).
 #include "orchestrator/core/batch.hpp"
 #include "orchestrator/core/calendar.hpp"
 #include "orchestrator/core/error.hpp"
@@ -22,6 +22,7 @@
 #include "orchestrator/pg/breakers.hpp"
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/dispatch_record.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/spi.hpp"
@@ -58,10 +59,10 @@ Statement heads_statement(
 // $5: the type's estimated cost per task in micro-dollars, for tasks without their own.
 Statement claim_statement(
     "SELECT c.id, c.priority, c.ready_at, c.stale_at, c.concurrency_key,"
-    "       coalesce((c.estimated_cost_usd * 1000000)::bigint, $5)"
+    "       coalesce((c.estimated_cost_usd * 1000000)::bigint, $5), c.ctid"
     "  FROM unnest($2::integer[], $6::timestamptz[]) l(priority, floor)"
     " CROSS JOIN LATERAL (SELECT t.id, t.priority, t.ready_at, t.stale_at, t.concurrency_key,"
-    "                            t.estimated_cost_usd"
+    "                            t.estimated_cost_usd, t.ctid"
     "                       FROM orchestrator.task t"
     "                      WHERE t.workflow_type_id = $1 AND t.priority = l.priority"
     "                        AND t.state = 'queued' AND t.ready_at >= l.floor AND t.ready_at <= $3"
@@ -83,39 +84,6 @@ Statement dead_letter_stale_statement(
     "       dead_letter_reason = 'stale: waited longer than its maximum queue wait'"
     " WHERE id = ANY ($1)",
     {INT8ARRAYOID, TIMESTAMPTZOID});
-
-// $1 type, $2 worker, $3 task ids best first, $4 now, $5 lease deadline, $6 the pass's id,
-// $7 model tier, $8 limited_by, $9 reserved cost (micro-dollars), $10 API calls, $11 connections,
-// $12 memory, $13 the execution's id. Records the execution (and, first time round, the pass
-// that is its parent: both rows in one insert), claims the tasks, returns them as JSON.
-#define RECORD_EXECUTION(PASS_ROW)                                                                \
-    "WITH recorded AS ("                                                                          \
-    "    INSERT INTO orchestrator.workflow_orchestration (id, parent_id, workflow_type,"          \
-    "        worker_id, status, task_ids, batch_size, model_tier, limited_by, reserved_cost_usd," \
-    "        api_calls, db_connections, memory_mb, created_at, started_at, finished_at,"          \
-    "        duration_ms, lease_expires_at)"                                                      \
-    "    VALUES " PASS_ROW                                                                        \
-    "        ($13, $6, $1, $2, 'running', $3, cardinality($3), $7, $8, $9::numeric / 1000000,"    \
-    "         $10, $11, $12, $4, $4, NULL, NULL, $5)),"                                           \
-    " claimed AS ("                                                                               \
-    "    UPDATE orchestrator.task t"                                                              \
-    "       SET state = 'running', execution_id = $13, attempts = t.attempts + 1,"                \
-    "           dispatched_at = $4"                                                               \
-    "     WHERE t.id = ANY ($3)"                                                                  \
-    "    RETURNING t.id, t.payload, t.priority, t.attempts)"                                      \
-    " SELECT jsonb_agg(jsonb_build_object('task_id', c.id, 'payload', c.payload,"                 \
-    "                                     'priority', c.priority, 'attempt', c.attempts)"         \
-    "                  ORDER BY array_position($3, c.id))"                                        \
-    "   FROM claimed c"
-#define DISPATCH_PARAMETERS                                                                      \
-    {TEXTOID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID,  \
-     INT8OID, JSONBOID, INT4OID, INT4OID, INT8OID}
-
-Statement dispatch_statement(RECORD_EXECUTION(""), DISPATCH_PARAMETERS);
-Statement first_dispatch_statement(
-    RECORD_EXECUTION("($6, NULL, 'orchestrator', $2, 'completed', '{}', 0, NULL, NULL, NULL,"
-                     " NULL, NULL, NULL, $4, $4, $4, 0, NULL),"),
-    DISPATCH_PARAMETERS);
 
 std::int64_t next_execution_id(Oid sequence) {
     return pg_call([sequence] { return nextval_internal(sequence, true); });
@@ -198,6 +166,7 @@ struct ClaimedTask {
     core::Candidate candidate;
     std::string concurrency_key;
     core::MicroUsd cost = 0;
+    ItemPointerData version; // the one the claim locked
 };
 
 // Claims up to `limit` fresh tasks per level. Stale tasks found on the way (waited longer than
@@ -231,7 +200,8 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
             fresh.push_back({{id, static_cast<int>(DatumGetInt16(rows.datum(i, 2))),
                               from_timestamptz(rows.get_timestamptz(i, 3))},
                              rows.get_text(i, 5),
-                             rows.get_int64(i, 6)});
+                             rows.get_int64(i, 6),
+                             *reinterpret_cast<ItemPointer>(DatumGetPointer(rows.datum(i, 7)))});
         }
         scan.finish();
         if (stale.empty())
@@ -370,6 +340,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         contender_types.push_back(&t);
     }
 
+    std::optional<DispatchRecorder> recorder; // opened with the first execution
     std::optional<std::int64_t> pass_id;
     int dispatched = 0;
     while (dispatched < max_executions && !contenders.empty()) {
@@ -406,9 +377,10 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             retire();
             continue;
         }
-        std::vector<std::int64_t> task_ids;
+        std::vector<LockedTask> tasks;
         for (int i = 0; i < fit; ++i)
-            task_ids.push_back(best[static_cast<std::size_t>(i)].candidate.task_id);
+            tasks.push_back({best[static_cast<std::size_t>(i)].candidate.task_id,
+                             best[static_cast<std::size_t>(i)].version});
         const std::string limited_by = fit < take                ? "budget"
                                        : take < grant.max_tasks ? "queue"
                                                                 : grant.limited_by;
@@ -416,27 +388,24 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             reservation.plan.tier == core::ModelTier::economy ? "economy" : "standard";
         const TimestampTz lease = to_timestamptz(now_point + type.config->lease_timeout);
 
-        const bool first = !pass_id;
-        if (first)
+        if (!recorder) {
+            recorder.emplace(snapshot);
             pass_id = next_execution_id(snapshot.execution_id_sequence);
+            recorder->record_pass(*pass_id, worker, now);
+        }
         const std::int64_t execution_id = next_execution_id(snapshot.execution_id_sequence);
-        Rows row = (first ? first_dispatch_statement : dispatch_statement)
-                       .run({text_param(type.rules.name), text_param(worker),
-                             int64_array_param(task_ids), timestamptz_param(now),
-                             timestamptz_param(lease), int64_param(*pass_id), text_param(tier),
-                             text_param(limited_by),
-                             int64_param(reservation.holding.reserved_cost),
-                             jsonb_param(api_calls_json(reservation.holding, apis)),
-                             int32_param(reservation.holding.db_connections),
-                             int32_param(reservation.holding.memory_mb),
-                             int64_param(execution_id)});
+        const Datum handed_out = recorder->record_execution(
+            {execution_id, *pass_id, type.rules.name, worker, tasks, now, lease, tier, limited_by,
+             reservation.holding.reserved_cost,
+             jsonb_param(api_calls_json(reservation.holding, apis)).value,
+             reservation.holding.db_connections, reservation.holding.memory_mb});
         breakers.record_trials(execution_id);
 
         OutputRow out{};
         out.values[0] = Int64GetDatum(execution_id);
         out.values[1] = text_param(type.rules.name).value;
-        out.values[2] = row.datum(0, 1);
-        out.values[3] = int64_array_param(task_ids).value;
+        out.values[2] = handed_out;
+        out.values[3] = int64_array_param(ids_of(tasks)).value;
         out.values[4] = Int32GetDatum(fit);
         out.values[5] = TimestampTzGetDatum(lease);
         out.values[6] = text_param(tier).value;

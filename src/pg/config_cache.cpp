@@ -128,10 +128,12 @@ void load(ConfigSnapshot& s) {
         s.apis.push_back(std::move(api));
     }
     s.breakers = load_breakers();
-    s.execution_id_sequence = pg_call([] {
-        return get_relname_relid("workflow_orchestration_id_seq",
-                                 get_namespace_oid("orchestrator", false));
-    });
+    const Oid schema = pg_call([] { return get_namespace_oid("orchestrator", false); });
+    s.execution_id_sequence =
+        pg_call([schema] { return get_relname_relid("workflow_orchestration_id_seq", schema); });
+    s.task_table = pg_call([schema] { return get_relname_relid("task", schema); });
+    s.execution_table =
+        pg_call([schema] { return get_relname_relid("workflow_orchestration", schema); });
 }
 
 void on_transaction_end(XactEvent event, void*) {

@@ -7,6 +7,9 @@
 #include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/table_writer.hpp"
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -21,36 +24,6 @@ Statement execution_state_statement(
     "SELECT e.status, e.lease_expires_at FROM orchestrator.workflow_orchestration e"
     " WHERE e.id = $1 AND e.workflow_type <> 'orchestrator'",
     {INT8OID});
-
-// Ends execution $1 if it is running (and, with $11, its lease has not passed), and in the same
-// statement marks its tasks succeeded, except those in $8 (reported failed) and unless the end
-// is a failure ($2 'failed' or 'expired'). Results $10 belong to the tasks $9 at the same
-// positions; arrays are matched by position, never joined, so every task is a primary-key probe.
-// Without $2 the status follows from $8: completed, partial, or failed when every task failed.
-// $12 is 'running': as a parameter it cannot prove the predicate of the partial index of running
-// executions, which would otherwise look cheaper than the primary key to a plan built on small
-// statistics and be scanned whole.
-Statement end_execution_statement(
-    "WITH ended AS ("
-    "    UPDATE orchestrator.workflow_orchestration e"
-    "       SET status = coalesce($2, CASE WHEN cardinality($8) = 0 THEN 'completed'"
-    "                                      WHEN e.task_ids <@ $8 THEN 'failed'"
-    "                                      ELSE 'partial' END),"
-    "           finished_at = $3,"
-    "           duration_ms = ((extract(epoch FROM $3) - extract(epoch FROM e.started_at)) * 1000)::bigint,"
-    "           cost_usd = CASE WHEN $7 THEN coalesce($4, e.reserved_cost_usd) ELSE $4 END,"
-    "           result = $5, error = $6"
-    "     WHERE e.id = $1 AND e.workflow_type <> 'orchestrator' AND e.status = $12"
-    "       AND (NOT $11 OR e.lease_expires_at >= $3)"
-    "    RETURNING e.status, " EXECUTION_COLUMNS "),"
-    " succeeded AS ("
-    "    UPDATE orchestrator.task t SET state = 'succeeded', finished_at = $3,"
-    "           result = ($10::jsonb[])[array_position($9::bigint[], t.id)]"
-    "     WHERE t.id = ANY ((SELECT task_ids FROM ended)::bigint[]) AND t.state = 'running'"
-    "       AND $2 IS NULL AND NOT t.id = ANY ($8))"
-    " SELECT * FROM ended",
-    {INT8OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID, JSONBOID, TEXTOID, BOOLOID, INT8ARRAYOID,
-     INT8ARRAYOID, JSONBARRAYOID, BOOLOID, TEXTOID});
 
 Statement failing_tasks_statement(
     "SELECT t.id, t.attempts, w.max_attempts, t.workflow_type_id, t.priority"
@@ -72,6 +45,15 @@ Statement fail_tasks_statement(
     " WHERE t.id = ANY ($1)",
     {INT8ARRAYOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
      TEXTARRAYOID});
+
+// Dollars (numeric) in micro-dollars, rounded as numeric to bigint rounds.
+core::MicroUsd micro_usd_of(Datum usd) {
+    return pg_call([usd] {
+        const Datum scale = DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000));
+        return DatumGetInt64(
+            DirectFunctionCall1(numeric_int8, DirectFunctionCall2(numeric_mul, usd, scale)));
+    });
+}
 
 std::string format_time(TimestampTz t) {
     return pg_call([t] { return timestamptz_to_str(t); });
@@ -106,24 +88,70 @@ void read_api_calls(Datum api_calls, RunningExecution& e) {
             }
 }
 
+// What an execution ends as when its callback names no status: by the tasks reported failed.
+std::string_view ended_status(const TableWriter::Row& execution,
+                              const std::vector<std::int64_t>& failed_tasks) {
+    if (failed_tasks.empty())
+        return "completed";
+    const std::vector<std::int64_t> tasks = int64_array_of(execution.get("task_ids"));
+    const bool all_failed = std::all_of(tasks.begin(), tasks.end(), [&](std::int64_t id) {
+        return std::find(failed_tasks.begin(), failed_tasks.end(), id) != failed_tasks.end();
+    });
+    return all_failed ? "failed" : "partial";
+}
+
+// Whole milliseconds, half away from zero.
+std::int64_t rounded_ms(TimestampTz microseconds) {
+    return microseconds >= 0 ? (microseconds + 500) / 1000 : -((-microseconds + 500) / 1000);
+}
+
+// Every task of the execution not reported failed succeeded, with its reported result if any.
+void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execution,
+                    const ExecutionEnd& end, TimestampTz now) {
+    TableWriter tasks(config.task_table);
+    for (const std::int64_t id : execution.task_ids) {
+        if (std::find(end.failed_tasks.begin(), end.failed_tasks.end(), id) !=
+            end.failed_tasks.end())
+            continue;
+        tasks.update_by_key(id, [&](TableWriter::Row& t) {
+            if (text_of(t.get("state")) != "running")
+                return false;
+            t.set("state", text_param("succeeded").value);
+            t.set("finished_at", TimestampTzGetDatum(now));
+            const auto reported =
+                std::find(end.result_tasks.begin(), end.result_tasks.end(), id);
+            const auto at = static_cast<std::size_t>(reported - end.result_tasks.begin());
+            if (reported != end.result_tasks.end() && !end.result_nulls[at])
+                t.set("result", end.results[at]);
+            else
+                t.set_null("result");
+            return true;
+        });
+    }
+}
+
 } // namespace
 
-RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first) {
+RunningExecution read_execution(const TableWriter::Row& row) {
     RunningExecution e;
-    e.id = rows.get_int64(row, first);
-    e.worker_id = rows.get_text(row, first + 1);
-    e.workflow_type = rows.get_text(row, first + 2);
-    e.task_ids = rows.get_int64_array(row, first + 3);
-    e.started_at = rows.get_timestamptz(row, first + 4);
+    e.id = DatumGetInt64(row.get("id"));
+    if (!row.is_null("worker_id"))
+        e.worker_id = text_of(row.get("worker_id"));
+    e.workflow_type = text_of(row.get("workflow_type"));
+    e.task_ids = int64_array_of(row.get("task_ids"));
+    e.started_at = DatumGetTimestampTz(row.get("started_at"));
     Holding& h = e.holding;
     if (const TypeConfig* type = find_type(config_snapshot(), e.workflow_type))
         h.type_id = type->rules.id;
-    h.reserved_cost = rows.get_int64(row, first + 5);
-    h.db_connections = rows.get_int32(row, first + 6);
-    h.memory_mb = rows.get_int32(row, first + 7);
-    h.taken_at = from_timestamptz(rows.get_timestamptz(row, first + 8));
-    if (!rows.is_null(row, first + 9))
-        read_api_calls(rows.datum(row, first + 9), e);
+    if (!row.is_null("reserved_cost_usd"))
+        h.reserved_cost = micro_usd_of(row.get("reserved_cost_usd"));
+    if (!row.is_null("db_connections"))
+        h.db_connections = DatumGetInt32(row.get("db_connections"));
+    if (!row.is_null("memory_mb"))
+        h.memory_mb = DatumGetInt32(row.get("memory_mb"));
+    h.taken_at = from_timestamptz(DatumGetTimestampTz(row.get("created_at")));
+    if (!row.is_null("api_calls"))
+        read_api_calls(row.get("api_calls"), e);
     return e;
 }
 
@@ -156,31 +184,59 @@ void refuse_callback(std::int64_t execution_id, TimestampTz now) {
 }
 
 EndedExecution end_execution(std::int64_t execution_id, TimestampTz now, const ExecutionEnd& end) {
-    Rows rows = end_execution_statement.run(
-        {int64_param(execution_id), end.status ? text_param(*end.status) : null_param(),
-         timestamptz_param(now), end.cost_usd ? SqlParam{*end.cost_usd, false} : null_param(),
-         end.result ? SqlParam{*end.result, false} : null_param(),
-         end.error ? text_param(truncate_error(*end.error)) : null_param(),
-         bool_param(end.unreported == UnreportedCost::reserved),
-         int64_array_param(end.failed_tasks), int64_array_param(end.result_tasks), end.results,
-         bool_param(end.lease_must_hold), text_param("running")});
-    if (rows.size() == 0)
-        refuse_callback(execution_id, now);
-    return {read_execution(rows, 0, 2), rows.get_text(0, 1)};
+    const ConfigSnapshot& config = config_snapshot();
+    FreshSnapshot snapshot;
+    std::string status;
+    std::optional<TableWriter::Row> ended;
+    {
+        TableWriter executions(config.execution_table);
+        ended = executions.update_by_key(execution_id, [&](TableWriter::Row& e) {
+            if (text_of(e.get("workflow_type")) == "orchestrator" || e.is_null("status") ||
+                text_of(e.get("status")) != "running")
+                return false;
+            if (end.lease_must_hold && (e.is_null("lease_expires_at") ||
+                                        DatumGetTimestampTz(e.get("lease_expires_at")) < now))
+                return false;
+            status = std::string(end.status.value_or(ended_status(e, end.failed_tasks)));
+            e.set("status", text_param(status).value);
+            e.set("finished_at", TimestampTzGetDatum(now));
+            if (e.is_null("started_at"))
+                e.set_null("duration_ms");
+            else
+                e.set("duration_ms", Int64GetDatum(rounded_ms(
+                                         now - DatumGetTimestampTz(e.get("started_at")))));
+            if (end.cost_usd)
+                e.set("cost_usd", *end.cost_usd);
+            else if (end.unreported == UnreportedCost::reserved &&
+                     !e.is_null("reserved_cost_usd"))
+                e.set("cost_usd", e.get("reserved_cost_usd"));
+            else
+                e.set_null("cost_usd");
+            if (end.result)
+                e.set("result", *end.result);
+            else
+                e.set_null("result");
+            if (end.error)
+                e.set("error", text_param(truncate_error(*end.error)).value);
+            else
+                e.set_null("error");
+            return true;
+        });
+        if (!ended)
+            refuse_callback(execution_id, now);
+        RunningExecution execution = read_execution(*ended);
+        if (!end.status)
+            mark_succeeded(config, execution, end, now);
+        return {std::move(execution), std::move(status)};
+    }
 }
 
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
                      UnreportedCost unreported, const ApiCalls& actual_calls) {
     core::MicroUsd spent =
         unreported == UnreportedCost::reserved ? execution.holding.reserved_cost : 0;
-    if (cost_usd) {
-        const Datum cost = *cost_usd;
-        spent = pg_call([cost] {
-            const Datum scale = DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000));
-            return DatumGetInt64(DirectFunctionCall1(
-                numeric_int8, DirectFunctionCall2(numeric_mul, cost, scale)));
-        });
-    }
+    if (cost_usd)
+        spent = micro_usd_of(*cost_usd);
     release_at_commit(config_snapshot().instance, execution.holding, spent, actual_calls);
 }
 

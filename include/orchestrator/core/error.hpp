@@ -20,6 +20,7 @@ inline constexpr std::string_view object_in_use = "55006";
 inline constexpr std::string_view out_of_memory = "53200";
 inline constexpr std::string_view internal_error = "XX000";
 inline constexpr std::string_view serialization_failure = "40001";
+inline constexpr std::string_view feature_not_supported = "0A000";
 // A callback for an execution whose lease has passed: the execution id is a fencing token.
 inline constexpr std::string_view lease_expired = "OR001";
 // A callback for an execution that already completed or failed.

@@ -37,6 +37,8 @@ struct ConfigSnapshot {
     std::vector<ApiConfig> apis;
     std::vector<BreakerRow> breakers; // every breaker with a row: not closed, or counting failures
     Oid execution_id_sequence = InvalidOid;
+    Oid task_table = InvalidOid;
+    Oid execution_table = InvalidOid; // workflow_orchestration
 };
 
 // The configured type of that name, or nullptr.

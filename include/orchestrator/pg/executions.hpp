@@ -31,15 +31,6 @@ struct RunningExecution {
     std::vector<ApiUse> apis;  // the calls reserved for it, by API
 };
 
-// The columns read_execution reads, in order, from an execution row `e`.
-#define EXECUTION_COLUMNS                                                                          \
-    "e.id, e.worker_id, e.workflow_type, e.task_ids, e.started_at,"                                \
-    " coalesce((e.reserved_cost_usd * 1000000)::bigint, 0), coalesce(e.db_connections, 0),"        \
-    " coalesce(e.memory_mb, 0), e.created_at, e.api_calls"
-
-// An execution from a row holding EXECUTION_COLUMNS from column `first` on.
-RunningExecution read_execution(const Rows& rows, std::uint64_t row, int first);
-
 // How an execution's spend is settled when its callback reports no cost: a completed execution
 // spent what was reserved for it, a failed or expired one spent nothing.
 enum class UnreportedCost { reserved, nothing };
@@ -53,8 +44,9 @@ struct ExecutionEnd {
     // "failed" or "expired"; none: completed, or partial or failed by failed_tasks.
     std::optional<std::string_view> status;
     std::vector<std::int64_t> failed_tasks;  // reported failed; every other task succeeded
-    std::vector<std::int64_t> result_tasks;  // the tasks `results` (a jsonb[] or NULL) belong to
-    SqlParam results = null_param();
+    std::vector<std::int64_t> result_tasks;  // the tasks `results` belong to, at the same positions
+    std::vector<Datum> results;               // jsonb
+    std::vector<bool> result_nulls;
     std::optional<Datum> cost_usd;
     UnreportedCost unreported = UnreportedCost::nothing;
     std::optional<Datum> result;
@@ -67,10 +59,10 @@ struct EndedExecution {
     std::string status;
 };
 
-// Ends a running execution and marks its tasks succeeded (unless the end fails them), in one
-// statement that takes the row lock, so the execution's state is the fencing token: a callback
-// for an execution that never existed raises P0002, one that already finished OR002, one whose
-// lease has passed OR001. Needs an SPI connection.
+// Ends a running execution and marks its tasks succeeded (unless the end fails them), written
+// directly (table_writer.hpp) under the row lock, so the execution's state is the fencing
+// token: a callback for an execution that never existed raises P0002, one that already finished
+// OR002, one whose lease has passed OR001. Needs an SPI connection.
 EndedExecution end_execution(std::int64_t execution_id, TimestampTz now, const ExecutionEnd& end);
 
 // Raises the error that explains why execution_id cannot take a callback now.

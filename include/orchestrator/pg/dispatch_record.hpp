@@ -1,0 +1,55 @@
+#pragma once
+// What a dispatch pass writes: its own row, and for each execution the execution's row and its
+// claimed tasks marked running. Written directly (table_writer.hpp): the tasks are locked by the
+// claim, the rows are new, so no statement is needed to find or guard anything.
+#include "orchestrator/pg/config_cache.hpp"
+#include "orchestrator/pg/postgres.hpp"
+#include "orchestrator/pg/table_writer.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orchestrator::pg {
+
+// A task the claim locked: its id and the version it locked.
+struct LockedTask {
+    std::int64_t id;
+    ItemPointerData version;
+};
+
+std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks);
+
+struct ExecutionRecord {
+    std::int64_t id;
+    std::int64_t pass_id;
+    std::string workflow_type;
+    std::string worker;
+    std::vector<LockedTask> tasks; // best first
+    TimestampTz now;
+    TimestampTz lease_expires_at;
+    const char* model_tier;
+    std::string limited_by;
+    std::int64_t reserved_micro_usd;
+    Datum api_calls; // jsonb
+    std::int32_t db_connections;
+    std::int32_t memory_mb;
+};
+
+class DispatchRecorder {
+public:
+    explicit DispatchRecorder(const ConfigSnapshot& snapshot);
+
+    // The pass that is the parent of the executions it dispatched.
+    void record_pass(std::int64_t pass_id, const std::string& worker, TimestampTz now);
+
+    // Records the execution, marks its tasks running (one more attempt) and returns them as the
+    // jsonb array handed to the workflow: [{task_id, payload, priority, attempt}], best first.
+    Datum record_execution(const ExecutionRecord& execution);
+
+private:
+    TableWriter executions_;
+    TableWriter tasks_;
+};
+
+} // namespace orchestrator::pg

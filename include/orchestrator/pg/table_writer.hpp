@@ -1,0 +1,96 @@
+#pragma once
+// Writes rows of one of the orchestrator's tables without a statement: no parse, no plan, no
+// executor start. The hot path's fixed writes (recording an execution, marking its claimed
+// tasks) then cost what the data costs: the heap write and its index entries, as a SQL INSERT or
+// UPDATE would make them (same MVCC, WAL, TOAST, index predicates, unique checks, statistics).
+//
+// What a statement would add and this does not: triggers and column defaults. A table with
+// INSERT or UPDATE triggers is refused (0A000); a row leaves unset columns NULL.
+#include "orchestrator/pg/postgres.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+extern "C" {
+#include "access/relation.h"
+#include "executor/executor.h"
+}
+
+namespace orchestrator::pg {
+
+class TableWriter {
+public:
+    // Opens the table for writing (RowExclusiveLock, held to the end of the transaction).
+    explicit TableWriter(Oid table);
+    ~TableWriter();
+    TableWriter(const TableWriter&) = delete;
+    TableWriter& operator=(const TableWriter&) = delete;
+
+    // A row's values by column, every column NULL until set. Values read from a stored version
+    // point into it and stay valid until the writer reads the next one.
+    class Row {
+    public:
+        void set(const char* column, Datum value);
+        void set_null(const char* column);
+        Datum get(const char* column) const; // NULL reads as 0
+        bool is_null(const char* column) const;
+
+    private:
+        friend class TableWriter;
+        explicit Row(TupleDesc descriptor);
+        int index(const char* column) const;
+        TupleDesc descriptor_;
+        std::vector<Datum> values_;
+        std::vector<bool> nulls_;
+    };
+
+    Row new_row() const;
+    void insert(const Row& row);
+
+    // The version of a row at `tid` that this transaction holds locked (FOR UPDATE), and writing
+    // its new version: nobody else can have changed it since it was locked.
+    Row read_locked(ItemPointerData tid);
+    void update_locked(ItemPointerData tid, const Row& row);
+
+    // Updates the row whose primary key (a bigint) is `key` as UPDATE ... WHERE key = $1 would,
+    // under the active snapshot (see FreshSnapshot): `change` looks at the visible version and
+    // either declines (false) or sets the new values. If a concurrent transaction changed the row
+    // meanwhile, this waits for it and asks `change` again about the latest version (READ
+    // COMMITTED), or raises 40001 (REPEATABLE READ and above). Returns the row as written, or
+    // nothing when no version is visible or `change` declined.
+    std::optional<Row> update_by_key(std::int64_t key, const std::function<bool(Row&)>& change);
+
+private:
+    void store(const Row& row);
+    void insert_index_entries(bool update);
+
+    Row row_of(TupleTableSlot* slot);
+    // Writes `row` over the version at `tid`; false when a concurrent transaction changed it.
+    bool try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode);
+    bool lock_latest(ItemPointerData tid, LockTupleMode lock_mode);
+
+    int exceptions_on_entry_;
+    Relation key_index_ = nullptr; // the primary key, among the indexes opened for writing
+    Relation relation_ = nullptr;
+    EState* estate_ = nullptr;
+    ResultRelInfo* result_ = nullptr;
+    TupleTableSlot* stored_ = nullptr;  // the version read last
+    TupleTableSlot* written_ = nullptr; // the row being written
+};
+
+// What a statement does before it reads: makes this transaction's earlier writes visible and
+// takes a snapshot (a new one under READ COMMITTED), active until the end of the scope.
+class FreshSnapshot {
+public:
+    FreshSnapshot();
+    ~FreshSnapshot();
+    FreshSnapshot(const FreshSnapshot&) = delete;
+    FreshSnapshot& operator=(const FreshSnapshot&) = delete;
+
+private:
+    int exceptions_on_entry_;
+};
+
+} // namespace orchestrator::pg

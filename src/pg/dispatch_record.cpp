@@ -1,0 +1,121 @@
+#include "orchestrator/pg/dispatch_record.hpp"
+
+#include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/spi.hpp"
+
+#include <cstring>
+
+namespace orchestrator::pg {
+
+namespace {
+
+Datum text_datum(std::string_view value) { return text_param(value).value; }
+
+Datum micro_usd_datum(std::int64_t micro) {
+    return pg_call([micro] { return NumericGetDatum(int64_div_fast_to_numeric(micro, 6)); });
+}
+
+// Adds {key: value} to the object being built; value is a number or a stored jsonb.
+void add_number(JsonbParseState** state, const char* key, std::int64_t value) {
+    pg_call([state, key, value] {
+        JsonbValue k;
+        k.type = jbvString;
+        k.val.string.val = const_cast<char*>(key);
+        k.val.string.len = static_cast<int>(std::strlen(key));
+        pushJsonbValue(state, WJB_KEY, &k);
+        JsonbValue v;
+        v.type = jbvNumeric;
+        v.val.numeric = int64_to_numeric(value);
+        pushJsonbValue(state, WJB_VALUE, &v);
+    });
+}
+
+void add_jsonb(JsonbParseState** state, const char* key, Datum stored) {
+    pg_call([state, key, stored] {
+        // A copy: the stored version's buffer is let go before the array is finished.
+        Jsonb* value = DatumGetJsonbPCopy(stored);
+        JsonbValue k;
+        k.type = jbvString;
+        k.val.string.val = const_cast<char*>(key);
+        k.val.string.len = static_cast<int>(std::strlen(key));
+        pushJsonbValue(state, WJB_KEY, &k);
+        JsonbValue v;
+        v.type = jbvBinary;
+        v.val.binary.data = &value->root;
+        v.val.binary.len = static_cast<int>(VARSIZE(value) - VARHDRSZ);
+        pushJsonbValue(state, WJB_VALUE, &v);
+    });
+}
+
+} // namespace
+
+std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks) {
+    std::vector<std::int64_t> ids;
+    for (const LockedTask& t : tasks)
+        ids.push_back(t.id);
+    return ids;
+}
+
+DispatchRecorder::DispatchRecorder(const ConfigSnapshot& snapshot)
+    : executions_(snapshot.execution_table), tasks_(snapshot.task_table) {}
+
+void DispatchRecorder::record_pass(std::int64_t pass_id, const std::string& worker,
+                                   TimestampTz now) {
+    TableWriter::Row row = executions_.new_row();
+    row.set("id", Int64GetDatum(pass_id));
+    row.set("workflow_type", text_datum("orchestrator"));
+    row.set("worker_id", text_datum(worker));
+    row.set("status", text_datum("completed"));
+    row.set("task_ids", int64_array_param({}).value);
+    row.set("batch_size", Int32GetDatum(0));
+    row.set("created_at", TimestampTzGetDatum(now));
+    row.set("started_at", TimestampTzGetDatum(now));
+    row.set("finished_at", TimestampTzGetDatum(now));
+    row.set("duration_ms", Int64GetDatum(0));
+    executions_.insert(row);
+}
+
+Datum DispatchRecorder::record_execution(const ExecutionRecord& e) {
+    const std::vector<std::int64_t> task_ids = ids_of(e.tasks);
+    TableWriter::Row row = executions_.new_row();
+    row.set("id", Int64GetDatum(e.id));
+    row.set("parent_id", Int64GetDatum(e.pass_id));
+    row.set("workflow_type", text_datum(e.workflow_type));
+    row.set("worker_id", text_datum(e.worker));
+    row.set("status", text_datum("running"));
+    row.set("task_ids", int64_array_param(task_ids).value);
+    row.set("batch_size", Int32GetDatum(static_cast<std::int32_t>(task_ids.size())));
+    row.set("model_tier", text_datum(e.model_tier));
+    row.set("limited_by", text_datum(e.limited_by));
+    row.set("reserved_cost_usd", micro_usd_datum(e.reserved_micro_usd));
+    row.set("api_calls", e.api_calls);
+    row.set("db_connections", Int32GetDatum(e.db_connections));
+    row.set("memory_mb", Int32GetDatum(e.memory_mb));
+    row.set("created_at", TimestampTzGetDatum(e.now));
+    row.set("started_at", TimestampTzGetDatum(e.now));
+    row.set("lease_expires_at", TimestampTzGetDatum(e.lease_expires_at));
+    executions_.insert(row);
+
+    JsonbParseState* json = nullptr;
+    pg_call([&json] { pushJsonbValue(&json, WJB_BEGIN_ARRAY, nullptr); });
+    for (const LockedTask& t : e.tasks) {
+        TableWriter::Row task = tasks_.read_locked(t.version);
+        const std::int32_t attempt = DatumGetInt32(task.get("attempts")) + 1;
+        task.set("state", text_datum("running"));
+        task.set("execution_id", Int64GetDatum(e.id));
+        task.set("attempts", Int32GetDatum(attempt));
+        task.set("dispatched_at", TimestampTzGetDatum(e.now));
+        pg_call([&json] { pushJsonbValue(&json, WJB_BEGIN_OBJECT, nullptr); });
+        add_number(&json, "task_id", t.id);
+        add_jsonb(&json, "payload", task.get("payload"));
+        add_number(&json, "priority", DatumGetInt16(task.get("priority")));
+        add_number(&json, "attempt", attempt);
+        pg_call([&json] { pushJsonbValue(&json, WJB_END_OBJECT, nullptr); });
+        tasks_.update_locked(t.version, task);
+    }
+    return pg_call([&json] {
+        return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_ARRAY, nullptr)));
+    });
+}
+
+} // namespace orchestrator::pg

@@ -1,0 +1,269 @@
+#include "orchestrator/pg/table_writer.hpp"
+
+#include "orchestrator/core/error.hpp"
+#include "orchestrator/pg/guard.hpp"
+
+#include <cstring>
+#include <exception>
+#include <fmt/format.h>
+
+extern "C" {
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+}
+
+namespace orchestrator::pg {
+
+namespace {
+
+bool has_write_triggers(Relation relation) {
+    const TriggerDesc* t = relation->trigdesc;
+    return t != nullptr &&
+           (t->trig_insert_before_row || t->trig_insert_after_row || t->trig_insert_instead_row ||
+            t->trig_insert_before_statement || t->trig_insert_after_statement ||
+            t->trig_update_before_row || t->trig_update_after_row || t->trig_update_instead_row ||
+            t->trig_update_before_statement || t->trig_update_after_statement);
+}
+
+} // namespace
+
+TableWriter::TableWriter(Oid table) : exceptions_on_entry_(std::uncaught_exceptions()) {
+    const bool refused = pg_call([this, table] {
+        relation_ = table_open(table, RowExclusiveLock);
+        if (has_write_triggers(relation_))
+            return true;
+        estate_ = CreateExecutorState();
+        result_ = makeNode(ResultRelInfo);
+        // No range table entry: the index AMs are told no key column changed ("unchanged"),
+        // which holds for every update made here (none changes a key column of a b-tree).
+        InitResultRelInfo(result_, relation_, 0, nullptr, 0);
+        ExecOpenIndices(result_, false);
+        const Oid key = RelationGetPrimaryKeyIndex(relation_);
+        for (int i = 0; i < result_->ri_NumIndices; ++i)
+            if (RelationGetRelid(result_->ri_IndexRelationDescs[i]) == key)
+                key_index_ = result_->ri_IndexRelationDescs[i];
+        stored_ = table_slot_create(relation_, nullptr);
+        written_ = table_slot_create(relation_, nullptr);
+        return false;
+    });
+    if (refused)
+        throw core::Error(core::sqlstate::feature_not_supported,
+                          fmt::format("orchestrator.{} has INSERT or UPDATE triggers",
+                                      pg_call([this] { return RelationGetRelationName(relation_); })),
+                          "The orchestrator writes this table's rows directly; triggers on it "
+                          "would not fire.",
+                          "Drop the trigger; to follow the table, use logical replication or the "
+                          "orchestrator's notifications.");
+}
+
+TableWriter::~TableWriter() {
+    if (std::uncaught_exceptions() > exceptions_on_entry_)
+        return; // transaction abort closes the relations and frees the memory
+    try {
+        pg_call([this] {
+            if (estate_ != nullptr) {
+                ExecDropSingleTupleTableSlot(stored_);
+                ExecDropSingleTupleTableSlot(written_);
+                ExecCloseIndices(result_);
+                FreeExecutorState(estate_);
+            }
+            table_close(relation_, NoLock);
+        });
+    } catch (...) {
+        // None of these raise on a relation this object opened.
+    }
+}
+
+TableWriter::Row::Row(TupleDesc descriptor)
+    : descriptor_(descriptor), values_(descriptor->natts, Datum(0)),
+      nulls_(descriptor->natts, true) {}
+
+int TableWriter::Row::index(const char* column) const {
+    for (int i = 0; i < descriptor_->natts; ++i) {
+        const Form_pg_attribute a = TupleDescAttr(descriptor_, i);
+        if (!a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0)
+            return i;
+    }
+    throw core::Error(core::sqlstate::internal_error,
+                      fmt::format("column \"{}\" does not exist", column));
+}
+
+void TableWriter::Row::set(const char* column, Datum value) {
+    const int i = index(column);
+    values_[i] = value;
+    nulls_[i] = false;
+}
+
+void TableWriter::Row::set_null(const char* column) {
+    const int i = index(column);
+    values_[i] = Datum(0);
+    nulls_[i] = true;
+}
+
+Datum TableWriter::Row::get(const char* column) const { return values_[index(column)]; }
+
+bool TableWriter::Row::is_null(const char* column) const { return nulls_[index(column)]; }
+
+TableWriter::Row TableWriter::new_row() const { return Row(RelationGetDescr(relation_)); }
+
+// A numeric value is rounded to its column's declared scale, as an INSERT's coercion would.
+void TableWriter::store(const Row& row) {
+    TupleTableSlot* slot = written_;
+    pg_call([slot, &row] {
+        ExecClearTuple(slot);
+        const TupleDesc descriptor = slot->tts_tupleDescriptor;
+        for (int i = 0; i < descriptor->natts; ++i) {
+            const Form_pg_attribute a = TupleDescAttr(descriptor, i);
+            slot->tts_isnull[i] = row.nulls_[i];
+            slot->tts_values[i] = row.values_[i];
+            if (!row.nulls_[i] && a->atttypid == NUMERICOID && a->atttypmod >= 0)
+                slot->tts_values[i] = DirectFunctionCall2(numeric, row.values_[i],
+                                                          Int32GetDatum(a->atttypmod));
+        }
+        ExecStoreVirtualTuple(slot);
+    });
+}
+
+void TableWriter::insert_index_entries(bool update) {
+    pg_call([this, update] {
+        if (result_->ri_NumIndices > 0)
+            list_free(ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr,
+                                            NIL));
+        ResetPerTupleExprContext(estate_);
+    });
+}
+
+void TableWriter::insert(const Row& row) {
+    store(row);
+    pg_call([this] {
+        table_tuple_insert(relation_, written_, GetCurrentCommandId(true), 0, nullptr);
+    });
+    insert_index_entries(false);
+}
+
+TableWriter::Row TableWriter::row_of(TupleTableSlot* slot) {
+    pg_call([slot] { slot_getallattrs(slot); });
+    Row row = new_row();
+    for (int i = 0; i < slot->tts_tupleDescriptor->natts; ++i) {
+        row.values_[i] = slot->tts_values[i];
+        row.nulls_[i] = slot->tts_isnull[i];
+    }
+    return row;
+}
+
+TableWriter::Row TableWriter::read_locked(ItemPointerData tid) {
+    TupleTableSlot* slot = stored_;
+    pg_call([this, slot, &tid] {
+        if (!table_tuple_fetch_row_version(relation_, &tid, SnapshotAny, slot))
+            elog(ERROR, "orchestrator: no row version at (%u,%u) of \"%s\"",
+                 ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid),
+                 RelationGetRelationName(relation_));
+    });
+    return row_of(slot);
+}
+
+void TableWriter::update_locked(ItemPointerData tid, const Row& row) {
+    store(row);
+    bool new_index_entries = false;
+    pg_call([this, &tid, &new_index_entries] {
+        CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
+        // Raises if the version is not the latest: it cannot be while this transaction locks it.
+        simple_table_tuple_update(relation_, &tid, written_, GetActiveSnapshot(),
+                                  &new_index_entries);
+    });
+    if (new_index_entries) // not for a heap-only (HOT) update
+        insert_index_entries(true);
+}
+
+bool TableWriter::try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode) {
+    store(row);
+    bool new_index_entries = false;
+    const TM_Result result = pg_call([this, &tid, &lock_mode, &new_index_entries] {
+        CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
+        TM_FailureData failure;
+        const TM_Result r = table_tuple_update(
+            relation_, &tid, written_, GetCurrentCommandId(true), GetActiveSnapshot(),
+            InvalidSnapshot, true, &failure, &lock_mode, &new_index_entries);
+        if (r != TM_Ok && r != TM_Updated && r != TM_Deleted)
+            elog(ERROR, "orchestrator: unexpected result %d updating \"%s\"", static_cast<int>(r),
+                 RelationGetRelationName(relation_));
+        if (r != TM_Ok && IsolationUsesXactSnapshot())
+            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                            errmsg("could not serialize access due to concurrent update")));
+        return r;
+    });
+    if (result != TM_Ok)
+        return false;
+    if (new_index_entries)
+        insert_index_entries(true);
+    return true;
+}
+
+bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
+    return pg_call([this, &tid, lock_mode] {
+        TM_FailureData failure;
+        const TM_Result r = table_tuple_lock(relation_, &tid, GetActiveSnapshot(), stored_,
+                                             GetCurrentCommandId(true), lock_mode, LockWaitBlock,
+                                             TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+        if (r != TM_Ok && r != TM_Deleted)
+            elog(ERROR, "orchestrator: unexpected result %d locking \"%s\"", static_cast<int>(r),
+                 RelationGetRelationName(relation_));
+        return r == TM_Ok;
+    });
+}
+
+std::optional<TableWriter::Row> TableWriter::update_by_key(
+    std::int64_t key, const std::function<bool(Row&)>& change) {
+    TupleTableSlot* slot = stored_;
+    const bool visible = pg_call([this, slot, key] {
+        ScanKeyData equals;
+        ScanKeyInit(&equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+        IndexScanDesc scan = index_beginscan(relation_, key_index_, GetActiveSnapshot(), 1, 0);
+        index_rescan(scan, &equals, 1, nullptr, 0);
+        const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+        index_endscan(scan);
+        return found;
+    });
+    if (!visible)
+        return std::nullopt;
+    Row row = row_of(slot);
+    if (!change(row))
+        return std::nullopt;
+    LockTupleMode lock_mode = LockTupleExclusive;
+    if (try_update(slot->tts_tid, row, lock_mode))
+        return row;
+    // Changed since the snapshot: decide again on the latest version, locked (READ COMMITTED).
+    if (!lock_latest(slot->tts_tid, lock_mode))
+        return std::nullopt;
+    row = row_of(slot);
+    if (!change(row))
+        return std::nullopt;
+    update_locked(slot->tts_tid, row);
+    return row;
+}
+
+FreshSnapshot::FreshSnapshot() : exceptions_on_entry_(std::uncaught_exceptions()) {
+    pg_call([] {
+        CommandCounterIncrement();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        UpdateActiveSnapshotCommandId();
+    });
+}
+
+FreshSnapshot::~FreshSnapshot() {
+    if (std::uncaught_exceptions() > exceptions_on_entry_)
+        return; // transaction abort pops it
+    try {
+        pg_call([] { PopActiveSnapshot(); });
+    } catch (...) {
+        // PopActiveSnapshot does not raise with the snapshot this object pushed on top.
+    }
+}
+
+} // namespace orchestrator::pg
