@@ -27,10 +27,6 @@
 #include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/spi.hpp"
 
-extern "C" {
-#include "commands/sequence.h"
-}
-
 #include <algorithm>
 #include <fmt/format.h>
 #include <boost/container/flat_map.hpp>
@@ -84,10 +80,6 @@ Statement dead_letter_stale_statement(
     "       dead_letter_reason = 'stale: waited longer than its maximum queue wait'"
     " WHERE id = ANY ($1)",
     {INT8ARRAYOID, TIMESTAMPTZOID});
-
-std::int64_t next_execution_id(Oid sequence) {
-    return pg_call([sequence] { return nextval_internal(sequence, true); });
-}
 
 struct WorkflowType {
     const TypeConfig* config = nullptr;
@@ -390,10 +382,10 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
 
         if (!recorder) {
             recorder.emplace(snapshot);
-            pass_id = next_execution_id(snapshot.execution_id_sequence);
+            pass_id = next_value(snapshot.execution_id_sequence);
             recorder->record_pass(*pass_id, worker, now);
         }
-        const std::int64_t execution_id = next_execution_id(snapshot.execution_id_sequence);
+        const std::int64_t execution_id = next_value(snapshot.execution_id_sequence);
         const Datum handed_out = recorder->record_execution(
             {execution_id, *pass_id, type.rules.name, worker, tasks, now, lease, tier, limited_by,
              reservation.holding.reserved_cost,

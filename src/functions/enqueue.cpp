@@ -8,10 +8,13 @@
 #include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/settings.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/table_writer.hpp"
 #include "orchestrator/pg/worker.hpp"
 
 #include <fmt/format.h>
 #include <boost/container/flat_map.hpp>
+#include <algorithm>
+#include <optional>
 #include <string>
 
 using namespace orchestrator;
@@ -47,16 +50,6 @@ Statement enqueue_statement(
     " RETURNING t.id, t.workflow_type_id, t.ready_at",
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
      NUMERICOID, TEXTOID});
-
-// Without keys nothing can conflict: a plain insert spares the speculative-insertion checks, and
-// the type (its id, its maximum queue wait $9) comes from the configuration cache.
-Statement enqueue_unkeyed_statement(
-    TASK_INSERT
-    " VALUES ($1, $2, 'queued', $3, NULL, $4, greatest($4, coalesce($5, $4)),"
-    "         $4 + coalesce($6, $9), $7, $8, NULL, false)"
-    " RETURNING t.id, t.workflow_type_id, t.ready_at",
-    {INT4OID, INT4OID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID, NUMERICOID,
-     INTERVALOID});
 
 Statement queued_duplicate_statement(
     "SELECT t.id FROM orchestrator.task t"
@@ -143,12 +136,44 @@ const TypeConfig& check_references(const CommonArgs& c) {
     return type;
 }
 
-Rows enqueue_unkeyed(const CommonArgs& c, Datum payload, TimestampTz now) {
+struct Queued {
+    std::int64_t id;
+    std::int32_t type_id;
+    TimestampTz ready_at;
+};
+
+// Without keys nothing can conflict: the row is written directly (table_writer.hpp), its type
+// (id, maximum queue wait) taken from the configuration cache.
+Queued enqueue_unkeyed(const CommonArgs& c, Datum payload, TimestampTz now) {
+    const ConfigSnapshot& snapshot = config_snapshot();
     const TypeConfig& type = known_type(c.workflow_type);
-    return enqueue_unkeyed_statement.run({int32_param(type.rules.id), int32_param(c.priority),
-                                          SqlParam{payload, false}, timestamptz_param(now),
-                                          c.run_after, c.max_queue_wait, c.parent, c.cost,
-                                          max_queue_wait_param(type)});
+    const SqlParam wait = c.max_queue_wait.is_null ? max_queue_wait_param(type) : c.max_queue_wait;
+    const TimestampTz ready_at =
+        c.run_after.is_null ? now : std::max(now, DatumGetTimestampTz(c.run_after.value));
+    const Queued queued{next_value(snapshot.task_id_sequence), type.rules.id, ready_at};
+
+    TableWriter tasks(snapshot.task_table);
+    TableWriter::Row row = tasks.new_row();
+    row.set("id", Int64GetDatum(queued.id));
+    row.set("workflow_type_id", Int32GetDatum(type.rules.id));
+    row.set("priority", Int16GetDatum(static_cast<std::int16_t>(c.priority)));
+    row.set("state", text_param("queued").value);
+    row.set("payload", payload);
+    row.set("singleton", BoolGetDatum(false));
+    row.set("created_at", TimestampTzGetDatum(now));
+    row.set("ready_at", TimestampTzGetDatum(ready_at));
+    if (!wait.is_null)
+        row.set("stale_at", pg_call([now, &wait] {
+                    return DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(now),
+                                               wait.value);
+                }));
+    row.set("attempts", Int32GetDatum(0));
+    if (!c.parent.is_null)
+        row.set("parent_execution_id", c.parent.value);
+    if (!c.cost.is_null)
+        row.set("estimated_cost_usd", c.cost.value);
+    tasks.insert(row);
+    return queued;
 }
 
 // The number of payloads in the batch, each checked against orchestrator.max_payload_bytes.
@@ -191,18 +216,23 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
     SpiConnection spi;
     if (!c.parent.is_null)
         check_references(c);
-    Rows inserted = key || concurrency_key
-                        ? enqueue_statement.run(
-                              {text_param(c.workflow_type), int32_param(c.priority),
-                               SqlParam{payload, false}, key ? text_param(*key) : null_param(),
-                               timestamptz_param(now), c.run_after, c.max_queue_wait, c.parent,
-                               c.cost,
-                               concurrency_key ? text_param(*concurrency_key) : null_param()})
-                        : enqueue_unkeyed(c, payload, now);
-    if (inserted.size() == 1) {
-        note_queued(inserted.get_int32(0, 2), c.priority, inserted.get_timestamptz(0, 3));
+    std::optional<Queued> queued;
+    if (key || concurrency_key) {
+        Rows inserted = enqueue_statement.run(
+            {text_param(c.workflow_type), int32_param(c.priority), SqlParam{payload, false},
+             key ? text_param(*key) : null_param(), timestamptz_param(now), c.run_after,
+             c.max_queue_wait, c.parent, c.cost,
+             concurrency_key ? text_param(*concurrency_key) : null_param()});
+        if (inserted.size() == 1)
+            queued = Queued{inserted.get_int64(0, 1), inserted.get_int32(0, 2),
+                            inserted.get_timestamptz(0, 3)};
+    } else {
+        queued = enqueue_unkeyed(c, payload, now);
+    }
+    if (queued) {
+        note_queued(queued->type_id, c.priority, queued->ready_at);
         wake_worker_at_commit();
-        return Int64GetDatum(inserted.get_int64(0, 1));
+        return Int64GetDatum(queued->id);
     }
     if (key) {
         Rows existing = existing_key_statement.run(

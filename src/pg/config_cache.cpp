@@ -132,6 +132,7 @@ void load(ConfigSnapshot& s) {
     s.execution_id_sequence =
         pg_call([schema] { return get_relname_relid("workflow_orchestration_id_seq", schema); });
     s.task_table = pg_call([schema] { return get_relname_relid("task", schema); });
+    s.task_id_sequence = pg_call([schema] { return get_relname_relid("task_id_seq", schema); });
     s.execution_table =
         pg_call([schema] { return get_relname_relid("workflow_orchestration", schema); });
 }

@@ -12,6 +12,7 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "commands/sequence.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -246,6 +247,10 @@ std::optional<TableWriter::Row> TableWriter::update_by_key(
         return std::nullopt;
     update_locked(slot->tts_tid, row);
     return row;
+}
+
+std::int64_t next_value(Oid sequence) {
+    return pg_call([sequence] { return nextval_internal(sequence, true); });
 }
 
 FreshSnapshot::FreshSnapshot() : exceptions_on_entry_(std::uncaught_exceptions()) {

@@ -38,6 +38,7 @@ struct ConfigSnapshot {
     std::vector<BreakerRow> breakers; // every breaker with a row: not closed, or counting failures
     Oid execution_id_sequence = InvalidOid;
     Oid task_table = InvalidOid;
+    Oid task_id_sequence = InvalidOid;
     Oid execution_table = InvalidOid; // workflow_orchestration
 };
 

@@ -80,6 +80,9 @@ private:
     TupleTableSlot* written_ = nullptr; // the row being written
 };
 
+// The next value of a sequence, for a key the writer sets itself (as a column default would).
+std::int64_t next_value(Oid sequence);
+
 // What a statement does before it reads: makes this transaction's earlier writes visible and
 // takes a snapshot (a new one under READ COMMITTED), active until the end of the scope.
 class FreshSnapshot {
