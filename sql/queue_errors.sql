@@ -215,6 +215,23 @@ SELECT pg_temp.e($$SELECT orchestrator.retry_dead_letters(workflow_type => 'nosu
 SELECT pg_temp.e($$SELECT orchestrator.discard_dead_letters(999999)$$);
 SELECT pg_temp.e($$SELECT orchestrator.discard_dead_letters(workflow_type => 'nosuchtype')$$);
 
+-- Enqueue, dispatch and the callbacks write task and execution rows directly, without a
+-- statement: a trigger on those tables would not fire, so a table with one is refused (0A000)
+-- instead of being silently bypassed.
+CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER audit BEFORE INSERT OR UPDATE ON orchestrator.task
+    FOR EACH ROW EXECUTE FUNCTION public.noop();
+SELECT pg_temp.e($$SELECT orchestrator.enqueue('mail', '{"n": 8}')$$);
+SELECT pg_temp.e($$SELECT count(*) FROM orchestrator.orchestrate_next_execution('w')$$);
+DROP TRIGGER audit ON orchestrator.task;
+CREATE TRIGGER audit AFTER UPDATE ON orchestrator.workflow_orchestration
+    FOR EACH STATEMENT EXECUTE FUNCTION public.noop();
+SELECT pg_temp.e(format('SELECT orchestrator.complete_execution(%s)', :running));
+DROP TRIGGER audit ON orchestrator.workflow_orchestration;
+DROP FUNCTION public.noop();
+-- A cost beyond the column's precision (numeric(14,6)) is refused as an UPDATE would refuse it.
+SELECT pg_temp.e(format('SELECT orchestrator.complete_execution(%s, cost_usd => 123456789)', :running));
+
 -- Nothing changed.
 SELECT tasks, executions, types, digest = :'before' AS unchanged FROM pg_temp.tables();
 SELECT status FROM orchestrator.workflow_orchestration WHERE id = :running;
