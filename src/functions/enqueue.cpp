@@ -142,38 +142,71 @@ struct Queued {
     TimestampTz ready_at;
 };
 
-// Without keys nothing can conflict: the row is written directly (table_writer.hpp), its type
+// Tasks without keys cannot conflict: they are written directly (table_writer.hpp), their type
 // (id, maximum queue wait) taken from the configuration cache.
-Queued enqueue_unkeyed(const CommonArgs& c, Datum payload, TimestampTz now) {
-    const ConfigSnapshot& snapshot = config_snapshot();
-    const TypeConfig& type = known_type(c.workflow_type);
-    const SqlParam wait = c.max_queue_wait.is_null ? max_queue_wait_param(type) : c.max_queue_wait;
-    const TimestampTz ready_at =
-        c.run_after.is_null ? now : std::max(now, DatumGetTimestampTz(c.run_after.value));
-    const Queued queued{next_value(snapshot.task_id_sequence), type.rules.id, ready_at};
+class UnkeyedTasks {
+public:
+    UnkeyedTasks(const CommonArgs& c, const TypeConfig& type, TimestampTz now)
+        : c_(c), type_id_(type.rules.id), now_(now),
+          ready_at_(c.run_after.is_null ? now
+                                        : std::max(now, DatumGetTimestampTz(c.run_after.value))),
+          snapshot_(config_snapshot()), tasks_(snapshot_.task_table) {
+        const SqlParam wait =
+            c.max_queue_wait.is_null ? max_queue_wait_param(type) : c.max_queue_wait;
+        if (!wait.is_null)
+            stale_at_ = pg_call([now, &wait] {
+                return DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(now),
+                                           wait.value);
+            });
+    }
 
-    TableWriter tasks(snapshot.task_table);
-    TableWriter::Row row = tasks.new_row();
-    row.set("id", Int64GetDatum(queued.id));
-    row.set("workflow_type_id", Int32GetDatum(type.rules.id));
-    row.set("priority", Int16GetDatum(static_cast<std::int16_t>(c.priority)));
-    row.set("state", text_param("queued").value);
-    row.set("payload", payload);
-    row.set("singleton", BoolGetDatum(false));
-    row.set("created_at", TimestampTzGetDatum(now));
-    row.set("ready_at", TimestampTzGetDatum(ready_at));
-    if (!wait.is_null)
-        row.set("stale_at", pg_call([now, &wait] {
-                    return DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(now),
-                                               wait.value);
-                }));
-    row.set("attempts", Int32GetDatum(0));
-    if (!c.parent.is_null)
-        row.set("parent_execution_id", c.parent.value);
-    if (!c.cost.is_null)
-        row.set("estimated_cost_usd", c.cost.value);
-    tasks.insert(row);
-    return queued;
+    Queued write(Datum payload) {
+        const Queued queued{next_value(snapshot_.task_id_sequence), type_id_, ready_at_};
+        TableWriter::Row row = tasks_.new_row();
+        row.set("id", Int64GetDatum(queued.id));
+        row.set("workflow_type_id", Int32GetDatum(type_id_));
+        row.set("priority", Int16GetDatum(static_cast<std::int16_t>(c_.priority)));
+        row.set("state", text_param("queued").value);
+        row.set("payload", payload);
+        row.set("singleton", BoolGetDatum(false));
+        row.set("created_at", TimestampTzGetDatum(now_));
+        row.set("ready_at", TimestampTzGetDatum(ready_at_));
+        if (stale_at_)
+            row.set("stale_at", *stale_at_);
+        row.set("attempts", Int32GetDatum(0));
+        if (!c_.parent.is_null)
+            row.set("parent_execution_id", c_.parent.value);
+        if (!c_.cost.is_null)
+            row.set("estimated_cost_usd", c_.cost.value);
+        tasks_.insert(row);
+        return queued;
+    }
+
+private:
+    const CommonArgs& c_;
+    std::int32_t type_id_;
+    TimestampTz now_;
+    TimestampTz ready_at_;
+    std::optional<Datum> stale_at_;
+    const ConfigSnapshot& snapshot_;
+    TableWriter tasks_;
+};
+
+// The elements of a jsonb array, each a jsonb of its own (as jsonb_array_elements gives them).
+std::vector<Datum> elements_of(Datum array) {
+    int count = 0;
+    Datum* elements = pg_call([array, &count] {
+        Jsonb* json = DatumGetJsonbP(array);
+        Datum* out = static_cast<Datum*>(palloc(sizeof(Datum) * (JB_ROOT_COUNT(json) + 1)));
+        JsonbIterator* it = JsonbIteratorInit(&json->root);
+        JsonbValue v;
+        JsonbIteratorToken token;
+        while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+            if (token == WJB_ELEM)
+                out[count++] = JsonbPGetDatum(JsonbValueToJsonb(&v));
+        return out;
+    });
+    return std::vector<Datum>(elements, elements + count);
 }
 
 // The number of payloads in the batch, each checked against orchestrator.max_payload_bytes.
@@ -198,6 +231,43 @@ std::int64_t count_payloads(Datum payloads) {
                                           settings::max_payload_bytes));
     }
     return count;
+}
+
+// Keyed tasks: one INSERT ... ON CONFLICT; a key already queued gives the task that holds it.
+std::vector<std::int64_t> enqueue_keyed_batch(const CommonArgs& c, const TypeConfig& type,
+                                              Datum payloads, const std::vector<std::string>& keys,
+                                              const std::vector<bool>& key_nulls,
+                                              TimestampTz now) {
+    std::vector<const char*> key_params;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        key_params.push_back(key_nulls[i] ? nullptr : keys[i].c_str());
+    Rows inserted = enqueue_batch_statement.run(
+        {int32_param(type.rules.id), int32_param(c.priority), SqlParam{payloads, false},
+         text_array_param(key_params), timestamptz_param(now), c.run_after, c.max_queue_wait,
+         c.parent, c.cost, max_queue_wait_param(type)});
+    if (inserted.size() > 0) {
+        // One type, one priority, one ready_at for the whole batch.
+        note_queued(inserted.get_int32(0, 3), c.priority, inserted.get_timestamptz(0, 4));
+        wake_worker_at_commit();
+    }
+    // Rows come back in input order; keyed rows that already existed are looked up.
+    boost::container::flat_map<std::string, std::int64_t> by_key;
+    std::vector<std::int64_t> unkeyed;
+    for (std::uint64_t i = 0; i < inserted.size(); ++i) {
+        if (inserted.is_null(i, 2))
+            unkeyed.push_back(inserted.get_int64(i, 1));
+        else
+            by_key.emplace(inserted.get_text(i, 2), inserted.get_int64(i, 1));
+    }
+    Rows existing = existing_key_statement.run(
+        {text_param(c.workflow_type), text_array_param(key_params)});
+    for (std::uint64_t i = 0; i < existing.size(); ++i)
+        by_key.emplace(existing.get_text(i, 2), existing.get_int64(i, 1));
+    std::vector<std::int64_t> ids;
+    std::size_t next_unkeyed = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        ids.push_back(key_nulls[i] ? unkeyed.at(next_unkeyed++) : by_key.at(keys[i]));
+    return ids;
 }
 
 } // namespace
@@ -227,7 +297,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue) {
             queued = Queued{inserted.get_int64(0, 1), inserted.get_int32(0, 2),
                             inserted.get_timestamptz(0, 3)};
     } else {
-        queued = enqueue_unkeyed(c, payload, now);
+        queued = UnkeyedTasks(c, known_type(c.workflow_type), now).write(payload);
     }
     if (queued) {
         note_queued(queued->type_id, c.priority, queued->ready_at);
@@ -287,40 +357,18 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
                               "idempotency_keys must have one entry per payload");
         const TypeConfig& type = check_references(c);
 
-        std::vector<const char*> key_params;
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            key_params.push_back(key_nulls[i] ? nullptr : keys[i].c_str());
-        Rows inserted = enqueue_batch_statement.run(
-            {int32_param(type.rules.id), int32_param(c.priority), SqlParam{payloads, false},
-             keys.empty() ? null_param() : text_array_param(key_params), timestamptz_param(now),
-             c.run_after, c.max_queue_wait, c.parent, c.cost, max_queue_wait_param(type)});
-
-        if (inserted.size() > 0) {
+        if (keys.empty()) {
+            UnkeyedTasks tasks(c, type, now);
+            Queued last{};
+            for (const Datum payload : elements_of(payloads)) {
+                last = tasks.write(payload);
+                ids.push_back(last.id);
+            }
             // One type, one priority, one ready_at for the whole batch.
-            note_queued(inserted.get_int32(0, 3), c.priority, inserted.get_timestamptz(0, 4));
+            note_queued(last.type_id, c.priority, last.ready_at);
             wake_worker_at_commit();
-        }
-        // Rows come back in input order; keyed rows that already existed are looked up.
-        boost::container::flat_map<std::string, std::int64_t> by_key;
-        std::vector<std::int64_t> unkeyed;
-        for (std::uint64_t i = 0; i < inserted.size(); ++i) {
-            if (inserted.is_null(i, 2)) {
-                unkeyed.push_back(inserted.get_int64(i, 1));
-            } else {
-                by_key.emplace(inserted.get_text(i, 2), inserted.get_int64(i, 1));
-            }
-        }
-        if (!keys.empty()) {
-            Rows existing = existing_key_statement.run(
-                {text_param(c.workflow_type), text_array_param(key_params)});
-            for (std::uint64_t i = 0; i < existing.size(); ++i) {
-                by_key.emplace(existing.get_text(i, 2), existing.get_int64(i, 1));
-            }
-        }
-        std::size_t next_unkeyed = 0;
-        for (std::int64_t i = 0; i < count; ++i) {
-            const bool keyed = !keys.empty() && !key_nulls[i];
-            ids.push_back(keyed ? by_key.at(keys[i]) : unkeyed.at(next_unkeyed++));
+        } else {
+            ids = enqueue_keyed_batch(c, type, payloads, keys, key_nulls, now);
         }
     }
     return pg_call([&ids] {

@@ -1,6 +1,6 @@
 # The background worker's error recovery, and the extension dropped and created again under it.
-# - A heartbeat pass that fails (here the ANALYZING step, whose lease expiry hits a trigger that
-#   raises 'injected failure') moves the stored state machine to error_recovery: last_error holds
+# - A heartbeat pass that fails (here the ANALYZING step: expiring a lease sends the task back to
+#   retry, and a trigger on the task raises 'injected failure') moves the stored state machine to error_recovery: last_error holds
 #   the error, failures counts the failed passes in a row, recover_after is the end of the
 #   backoff (5 s after the first failure, 10 s after the second), and the transition to
 #   error_recovery is stored with the error as its reason. The worker tries again only once the
@@ -52,7 +52,8 @@ my $start_offset = 0;
 my $failed_line = qr/orchestrator worker: heartbeat failed: injected failure$/;
 
 # The execution whose lease the ANALYZING step is to expire, and a trigger that makes expiring it
-# fail. Both commit together, before the 1 s lease ends (it is counted from this transaction's
+# fail when its task is sent back to retry (an UPDATE statement; the execution row itself is
+# written without one, and a table written that way refuses triggers). Both commit together, before the 1 s lease ends (it is counted from this transaction's
 # start), so no pass can expire it first.
 $node->safe_psql('postgres', q{
 CREATE FUNCTION public.inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -65,7 +66,7 @@ SELECT orchestrator.enqueue('fragile', '{"n": 1}');
 my $execution = $node->safe_psql('postgres', q{
 BEGIN;
 SELECT execution_id FROM orchestrator.orchestrate_next_execution('w', 1);
-CREATE TRIGGER inject_failure BEFORE UPDATE ON orchestrator.workflow_orchestration
+CREATE TRIGGER inject_failure BEFORE UPDATE ON orchestrator.task
     FOR EACH ROW EXECUTE FUNCTION public.inject_failure();
 COMMIT;
 });
@@ -134,7 +135,7 @@ subtest 'while the cause remains, the next attempt fails after the backoff, then
 
 # The cause goes away.
 $node->safe_psql('postgres',
-	'DROP TRIGGER inject_failure ON orchestrator.workflow_orchestration');
+	'DROP TRIGGER inject_failure ON orchestrator.task');
 
 subtest 'once the cause is gone the worker recovers by itself' => sub {
 	ok( $node->poll_query_until('postgres',
