@@ -23,9 +23,15 @@
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/config_cache.hpp"
 #include "orchestrator/pg/dispatch_record.hpp"
+#include "orchestrator/pg/executions.hpp"
 #include "orchestrator/pg/governance.hpp"
 #include "orchestrator/pg/ready_floor.hpp"
 #include "orchestrator/pg/spi.hpp"
+
+extern "C" {
+#include "access/stratnum.h"
+#include "utils/fmgroids.h"
+}
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -51,20 +57,6 @@ Statement heads_statement(
     "                        AND t.state = 'queued' AND t.ready_at >= l.floor AND t.ready_at <= $4"
     "                      ORDER BY t.ready_at LIMIT 1) h",
     {INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID});
-
-// $5: the type's estimated cost per task in micro-dollars, for tasks without their own.
-Statement claim_statement(
-    "SELECT c.id, c.priority, c.ready_at, c.stale_at, c.concurrency_key,"
-    "       coalesce((c.estimated_cost_usd * 1000000)::bigint, $5), c.ctid"
-    "  FROM unnest($2::integer[], $6::timestamptz[]) l(priority, floor)"
-    " CROSS JOIN LATERAL (SELECT t.id, t.priority, t.ready_at, t.stale_at, t.concurrency_key,"
-    "                            t.estimated_cost_usd, t.ctid"
-    "                       FROM orchestrator.task t"
-    "                      WHERE t.workflow_type_id = $1 AND t.priority = l.priority"
-    "                        AND t.state = 'queued' AND t.ready_at >= l.floor AND t.ready_at <= $3"
-    "                      ORDER BY t.ready_at LIMIT $4"
-    "                        FOR UPDATE OF t SKIP LOCKED) c",
-    {INT4OID, INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID, TIMESTAMPTZARRAYOID});
 
 // A concurrency key is counted only once its lock is held, under a snapshot taken after that.
 Statement key_lock_statement(
@@ -156,16 +148,62 @@ void load_heads(std::vector<WorkflowType>& types, TimestampTz now) {
 
 struct ClaimedTask {
     core::Candidate candidate;
+    std::optional<TimestampTz> stale_at;
     std::string concurrency_key;
     core::MicroUsd cost = 0;
     ItemPointerData version; // the one the claim locked
 };
 
+// Locks up to `limit` queued tasks per level of `scan`, in ready_at order from the level's floor,
+// as SELECT ... FOR UPDATE SKIP LOCKED would (table_writer.hpp); under a snapshot taken after
+// the scan's floors were read.
+std::vector<ClaimedTask> lock_queued(TableWriter& tasks, const WorkflowType& type,
+                                     const FloorScan& scan, int limit, TimestampTz now) {
+    const FreshSnapshot snapshot;
+    std::vector<ClaimedTask> locked;
+    const std::int32_t type_id = type.rules.id;
+    for (std::size_t i = 0; i < scan.levels().size(); ++i) {
+        const std::int32_t priority = scan.levels()[i];
+        const TimestampTz floor = scan.floors()[i];
+        const auto in_level = [&](const TableWriter::Row& t) {
+            const TimestampTz ready_at = DatumGetTimestampTz(t.get("ready_at"));
+            return text_of(t.get("state")) == "queued" &&
+                   DatumGetInt32(t.get("workflow_type_id")) == type_id &&
+                   DatumGetInt16(t.get("priority")) == priority && ready_at >= floor &&
+                   ready_at <= now;
+        };
+        int taken = 0;
+        tasks.lock_skipping_locked(
+            "task_ready",
+            {{1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(type_id)},
+             {2, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(static_cast<std::int16_t>(priority))},
+             {3, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(floor)},
+             {3, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now)}},
+            in_level,
+            [&](const TableWriter::Row& t, ItemPointerData version) {
+                ClaimedTask c;
+                c.candidate = {DatumGetInt64(t.get("id")), priority,
+                               from_timestamptz(DatumGetTimestampTz(t.get("ready_at")))};
+                if (!t.is_null("stale_at"))
+                    c.stale_at = DatumGetTimestampTz(t.get("stale_at"));
+                if (!t.is_null("concurrency_key"))
+                    c.concurrency_key = text_of(t.get("concurrency_key"));
+                c.cost = t.is_null("estimated_cost_usd")
+                             ? type.rules.cost_per_task
+                             : micro_usd_of(t.get("estimated_cost_usd"));
+                c.version = version;
+                locked.push_back(std::move(c));
+                return ++taken < limit;
+            });
+    }
+    return locked;
+}
+
 // Claims up to `limit` fresh tasks per level. Stale tasks found on the way (waited longer than
 // their maximum queue wait) go to the dead-letter queue and the claim reads further.
 // `more` tells whether a level had `limit` tasks to give, so reading further may find more.
-std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int limit,
-                               TimestampTz now, bool& more) {
+std::vector<ClaimedTask> claim(TableWriter& tasks, const WorkflowType& type, int min_priority,
+                               int limit, TimestampTz now, bool& more) {
     std::vector<std::int32_t> levels;
     for (std::int32_t p : type.ready_levels)
         if (p >= min_priority)
@@ -175,25 +213,16 @@ std::vector<ClaimedTask> claim(const WorkflowType& type, int min_priority, int l
         FloorScan scan(type.rules.id, levels, now);
         if (scan.levels().empty())
             break;
-        Rows rows = claim_statement.run({int32_param(type.rules.id), int32_array_param(scan.levels()),
-                                         timestamptz_param(now), int32_param(limit),
-                                         int64_param(type.rules.cost_per_task),
-                                         timestamptz_array_param(scan.floors())});
         std::vector<std::int64_t> stale;
         boost::container::flat_map<int, int> per_level;
-        for (std::uint64_t i = 0; i < rows.size(); ++i) {
-            const std::int64_t id = rows.get_int64(i, 1);
-            scan.saw(DatumGetInt16(rows.datum(i, 2)), rows.get_timestamptz(i, 3));
-            more = more || ++per_level[DatumGetInt16(rows.datum(i, 2))] == limit;
-            if (!rows.is_null(i, 4) && rows.get_timestamptz(i, 4) < now) {
-                stale.push_back(id);
-                continue;
-            }
-            fresh.push_back({{id, static_cast<int>(DatumGetInt16(rows.datum(i, 2))),
-                              from_timestamptz(rows.get_timestamptz(i, 3))},
-                             rows.get_text(i, 5),
-                             rows.get_int64(i, 6),
-                             *reinterpret_cast<ItemPointer>(DatumGetPointer(rows.datum(i, 7)))});
+        for (ClaimedTask& t : lock_queued(tasks, type, scan, limit, now)) {
+            const int priority = t.candidate.priority;
+            scan.saw(priority, to_timestamptz(t.candidate.ready_at));
+            more = more || ++per_level[priority] == limit;
+            if (t.stale_at && *t.stale_at < now)
+                stale.push_back(t.candidate.task_id);
+            else
+                fresh.push_back(std::move(t));
         }
         scan.finish();
         if (stale.empty())
@@ -233,13 +262,14 @@ std::vector<ClaimedTask> within_key_limits(std::vector<ClaimedTask> tasks, int k
 
 // The best tasks this execution may take, up to `wanted`, best first. Tasks held back by a full
 // concurrency key make the claim read further down the levels (a few times at most).
-std::vector<ClaimedTask> best_claimable(const WorkflowType& type, int min_priority, int wanted,
-                                        TimestampTz now, core::TimePoint now_point,
+std::vector<ClaimedTask> best_claimable(TableWriter& tasks, const WorkflowType& type,
+                                        int min_priority, int wanted, TimestampTz now,
+                                        core::TimePoint now_point,
                                         const core::PriorityPolicy& policy) {
     int limit = wanted;
     for (int round = 0;; ++round) {
         bool more = false;
-        std::vector<ClaimedTask> claimed = claim(type, min_priority, limit, now, more);
+        std::vector<ClaimedTask> claimed = claim(tasks, type, min_priority, limit, now, more);
         std::sort(claimed.begin(), claimed.end(), [&](const ClaimedTask& a, const ClaimedTask& b) {
             return core::ranks_before(a.candidate, b.candidate, now_point, policy);
         });
@@ -332,7 +362,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         contender_types.push_back(&t);
     }
 
-    std::optional<DispatchRecorder> recorder; // opened with the first execution
+    std::optional<DispatchRecorder> recorder; // opened with the first claim
     std::optional<std::int64_t> pass_id;
     int dispatched = 0;
     while (dispatched < max_executions && !contenders.empty()) {
@@ -354,8 +384,11 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             continue;
         }
 
-        const std::vector<ClaimedTask> best = best_claimable(
-            type, reservation.plan.min_priority, grant.max_tasks, now, now_point, priority_policy);
+        if (!recorder)
+            recorder.emplace(snapshot);
+        const std::vector<ClaimedTask> best =
+            best_claimable(recorder->tasks(), type, reservation.plan.min_priority,
+                           grant.max_tasks, now, now_point, priority_policy);
         const bool any_starving = std::any_of(best.begin(), best.end(), [&](const ClaimedTask& t) {
             return core::is_starving(priority_policy, now_point - t.candidate.ready_at);
         });
@@ -380,8 +413,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             reservation.plan.tier == core::ModelTier::economy ? "economy" : "standard";
         const TimestampTz lease = to_timestamptz(now_point + type.config->lease_timeout);
 
-        if (!recorder) {
-            recorder.emplace(snapshot);
+        if (!pass_id) {
             pass_id = next_value(snapshot.execution_id_sequence);
             recorder->record_pass(*pass_id, worker, now);
         }

@@ -46,7 +46,8 @@ Statement fail_tasks_statement(
     {INT8ARRAYOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
      TEXTARRAYOID});
 
-// Dollars (numeric) in micro-dollars, rounded as numeric to bigint rounds.
+} // namespace
+
 core::MicroUsd micro_usd_of(Datum usd) {
     return pg_call([usd] {
         const Datum scale = DirectFunctionCall1(int8_numeric, Int64GetDatum(1000000));
@@ -54,6 +55,8 @@ core::MicroUsd micro_usd_of(Datum usd) {
             DirectFunctionCall1(numeric_int8, DirectFunctionCall2(numeric_mul, usd, scale)));
     });
 }
+
+namespace {
 
 std::string format_time(TimestampTz t) {
     return pg_call([t] { return timestamptz_to_str(t); });

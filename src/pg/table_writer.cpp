@@ -253,6 +253,64 @@ std::int64_t next_value(Oid sequence) {
     return pg_call([sequence] { return nextval_internal(sequence, true); });
 }
 
+Relation TableWriter::index_named(const char* name) const {
+    for (int i = 0; i < result_->ri_NumIndices; ++i)
+        if (std::strcmp(RelationGetRelationName(result_->ri_IndexRelationDescs[i]), name) == 0)
+            return result_->ri_IndexRelationDescs[i];
+    throw core::Error(core::sqlstate::internal_error,
+                      fmt::format("index \"{}\" does not exist", name));
+}
+
+void TableWriter::lock_skipping_locked(
+    const char* index, const std::vector<IndexCondition>& conditions,
+    const std::function<bool(const Row&)>& still_matches,
+    const std::function<bool(const Row&, ItemPointerData)>& visit) {
+    Relation scanned = index_named(index);
+    const IndexCondition* given = conditions.data();
+    const int n = static_cast<int>(conditions.size());
+    TupleTableSlot* slot = stored_;
+    IndexScanDesc scan = pg_call([this, scanned, given, n] {
+        ScanKey keys = static_cast<ScanKey>(palloc(sizeof(ScanKeyData) * n));
+        for (int i = 0; i < n; ++i)
+            ScanKeyInit(&keys[i], given[i].column, given[i].strategy, given[i].function,
+                        given[i].value);
+        IndexScanDesc s = index_beginscan(relation_, scanned, GetActiveSnapshot(), n, 0);
+        index_rescan(s, keys, n, nullptr, 0);
+        return s;
+    });
+    for (;;) {
+        if (!pg_call([scan, slot] { return index_getnext_slot(scan, ForwardScanDirection, slot); }))
+            break;
+        bool traversed = false;
+        const bool locked = pg_call([this, slot, &traversed] {
+            ItemPointerData tid = slot->tts_tid;
+            TM_FailureData failure;
+            const bool snapshot_isolation = IsolationUsesXactSnapshot();
+            const TM_Result r = table_tuple_lock(
+                relation_, &tid, GetActiveSnapshot(), slot, GetCurrentCommandId(true),
+                LockTupleExclusive, LockWaitSkip,
+                snapshot_isolation ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+            if ((r == TM_Updated || r == TM_Deleted) && snapshot_isolation)
+                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                errmsg("could not serialize access due to concurrent update")));
+            if (r == TM_Invisible || r == TM_Updated)
+                elog(ERROR, "orchestrator: unexpected result %d locking \"%s\"",
+                     static_cast<int>(r), RelationGetRelationName(relation_));
+            traversed = r == TM_Ok && failure.traversed;
+            // TM_WouldBlock: another transaction holds it; TM_SelfModified, TM_Deleted: gone.
+            return r == TM_Ok;
+        });
+        if (!locked)
+            continue;
+        const Row row = row_of(slot);
+        if (traversed && !still_matches(row))
+            continue;
+        if (!visit(row, slot->tts_tid))
+            break;
+    }
+    pg_call([scan] { index_endscan(scan); });
+}
+
 FreshSnapshot::FreshSnapshot() : exceptions_on_entry_(std::uncaught_exceptions()) {
     pg_call([] {
         CommandCounterIncrement();

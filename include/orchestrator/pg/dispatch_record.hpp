@@ -47,6 +47,9 @@ public:
     // jsonb array handed to the workflow: [{task_id, payload, priority, attempt}], best first.
     Datum record_execution(const ExecutionRecord& execution);
 
+    // The task table, open for the claim as well.
+    TableWriter& tasks() { return tasks_; }
+
 private:
     TableWriter executions_;
     TableWriter tasks_;

@@ -31,6 +31,9 @@ struct RunningExecution {
     std::vector<ApiUse> apis;  // the calls reserved for it, by API
 };
 
+// Dollars (a numeric) in micro-dollars, rounded as numeric to bigint rounds.
+core::MicroUsd micro_usd_of(Datum usd);
+
 // How an execution's spend is settled when its callback reports no cost: a completed execution
 // spent what was reserved for it, a failed or expired one spent nothing.
 enum class UnreportedCost { reserved, nothing };

@@ -62,7 +62,26 @@ public:
     // nothing when no version is visible or `change` declined.
     std::optional<Row> update_by_key(std::int64_t key, const std::function<bool(Row&)>& change);
 
+    // One condition of a b-tree scan on an index column (1-based), e.g. {3,
+    // BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE, value}.
+    struct IndexCondition {
+        AttrNumber column;
+        StrategyNumber strategy;
+        RegProcedure function;
+        Datum value;
+    };
+
+    // Visits, in the order of the index named `index`, the rows visible to the active snapshot
+    // whose entries meet `conditions`, locking each as SELECT ... FOR UPDATE SKIP LOCKED does: a
+    // row another transaction holds is skipped; a row changed since the snapshot is locked in
+    // its latest version, visited only if `still_matches` accepts it (READ COMMITTED; REPEATABLE
+    // READ raises 40001). `visit` gets the locked version and returns false to stop.
+    void lock_skipping_locked(const char* index, const std::vector<IndexCondition>& conditions,
+                              const std::function<bool(const Row&)>& still_matches,
+                              const std::function<bool(const Row&, ItemPointerData)>& visit);
+
 private:
+    Relation index_named(const char* name) const;
     void store(const Row& row);
     void insert_index_entries(bool update);
 
