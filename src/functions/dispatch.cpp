@@ -62,10 +62,9 @@ Statement heads_statement(
 Statement key_lock_statement(
     "SELECT pg_try_advisory_xact_lock(hashtext('orchestrator.concurrency_key'), hashtext($1))",
     {TEXTOID});
-Statement key_running_statement(
-    "SELECT count(*)::integer FROM orchestrator.task"
-    " WHERE state = 'running' AND concurrency_key = $1",
-    {TEXTOID});
+Statement key_running_statement("SELECT count(*)::integer FROM orchestrator.task"
+                                " WHERE state = 'running' AND concurrency_key = $1",
+                                {TEXTOID});
 
 Statement dead_letter_stale_statement(
     "UPDATE orchestrator.task SET state = 'dead_letter', finished_at = $2,"
@@ -75,7 +74,7 @@ Statement dead_letter_stale_statement(
 
 struct WorkflowType {
     const TypeConfig* config = nullptr;
-    TypeRules rules; // with today's budget raise
+    TypeRules rules;                        // with today's budget raise
     std::vector<std::int32_t> ready_levels; // priorities that may have ready work
     TimestampTz oldest_ready = 0;
 };
@@ -176,11 +175,11 @@ std::vector<ClaimedTask> lock_queued(TableWriter& tasks, const WorkflowType& typ
         tasks.lock_skipping_locked(
             "task_ready",
             {{1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(type_id)},
-             {2, BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum(static_cast<std::int16_t>(priority))},
+             {2, BTEqualStrategyNumber, F_INT2EQ,
+              Int16GetDatum(static_cast<std::int16_t>(priority))},
              {3, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(floor)},
              {3, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now)}},
-            in_level,
-            [&](const TableWriter::Row& t, ItemPointerData version) {
+            in_level, [&](const TableWriter::Row& t, ItemPointerData version) {
                 ClaimedTask c;
                 c.candidate = {DatumGetInt64(t.get("id")), priority,
                                from_timestamptz(DatumGetTimestampTz(t.get("ready_at")))};
@@ -273,7 +272,8 @@ std::vector<ClaimedTask> best_claimable(TableWriter& tasks, const WorkflowType& 
         std::sort(claimed.begin(), claimed.end(), [&](const ClaimedTask& a, const ClaimedTask& b) {
             return core::ranks_before(a.candidate, b.candidate, now_point, policy);
         });
-        std::vector<ClaimedTask> kept = within_key_limits(std::move(claimed), type.config->key_limit);
+        std::vector<ClaimedTask> kept =
+            within_key_limits(std::move(claimed), type.config->key_limit);
         if (static_cast<int>(kept.size()) >= wanted || !more || round == 3)
             return kept;
         limit *= 4;
@@ -311,8 +311,7 @@ struct OutputRow {
 ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     const Args args(fcinfo);
     const std::string worker(args.required_text(0, "worker_id", max_worker_id_bytes));
-    const int max_executions =
-        args.int32_in_range(1, "max_executions", 1, max_executions_per_call);
+    const int max_executions = args.int32_in_range(1, "max_executions", 1, max_executions_per_call);
     const std::optional<std::vector<std::string>> filter = read_filter(fcinfo, 2);
     const core::TimePoint now_point = server_clock().now();
     const TimestampTz now = to_timestamptz(now_point);
@@ -324,8 +323,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     SpiConnection spi;
     const ConfigSnapshot& snapshot = config_snapshot();
     const GovernanceConfig config = config_at(snapshot, now_point);
-    std::vector<WorkflowType> types =
-        dispatchable_types(snapshot, filter, config.budget_day_start);
+    std::vector<WorkflowType> types = dispatchable_types(snapshot, filter, config.budget_day_start);
     if (types.empty())
         return Datum(0);
     if (types.size() == 1) {
@@ -345,8 +343,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     const std::vector<ApiConfig>& apis = snapshot.apis;
     Governance governance(snapshot.instance, config, apis, now_point);
     Breakers breakers(config.breaker, now_point, snapshot.breakers);
-    const bool business_hours =
-        core::within_business_hours(config.business_hours, now_point, utc_offset_of(config.time_zone));
+    const bool business_hours = core::within_business_hours(config.business_hours, now_point,
+                                                            utc_offset_of(config.time_zone));
 
     std::vector<core::ContendingType> contenders;
     std::vector<WorkflowType*> contender_types;
@@ -355,8 +353,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             continue;
         contenders.push_back(
             {t.rules.id,
-             static_cast<double>(core::weight_now(t.config->weight_inside,
-                                                  t.config->weight_outside, business_hours)),
+             static_cast<double>(core::weight_now(t.config->weight_inside, t.config->weight_outside,
+                                                  business_hours)),
              governance.pass_of(t.rules.id),
              core::is_starving(priority_policy, now_point - from_timestamptz(t.oldest_ready))});
         contender_types.push_back(&t);
@@ -387,8 +385,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         if (!recorder)
             recorder.emplace(snapshot);
         const std::vector<ClaimedTask> best =
-            best_claimable(recorder->tasks(), type, reservation.plan.min_priority,
-                           grant.max_tasks, now, now_point, priority_policy);
+            best_claimable(recorder->tasks(), type, reservation.plan.min_priority, grant.max_tasks,
+                           now, now_point, priority_policy);
         const bool any_starving = std::any_of(best.begin(), best.end(), [&](const ClaimedTask& t) {
             return core::is_starving(priority_policy, now_point - t.candidate.ready_at);
         });
@@ -406,7 +404,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         for (int i = 0; i < fit; ++i)
             tasks.push_back({best[static_cast<std::size_t>(i)].candidate.task_id,
                              best[static_cast<std::size_t>(i)].version});
-        const std::string limited_by = fit < take                ? "budget"
+        const std::string limited_by = fit < take               ? "budget"
                                        : take < grant.max_tasks ? "queue"
                                                                 : grant.limited_by;
         const char* tier =

@@ -29,25 +29,25 @@ constexpr int max_batch_tasks = 10000;
 
 // Columns shared by both forms; $1 type name, $2 priority, $5 now, $6 run_after, $7 max wait,
 // $8 parent execution, $9 estimated cost.
-#define TASK_INSERT                                                                                 \
+#define TASK_INSERT                                                                                \
     "INSERT INTO orchestrator.task AS t (workflow_type_id, priority, state, payload,"              \
-    "    idempotency_key, created_at, ready_at, stale_at, parent_execution_id, estimated_cost_usd," \
+    "    idempotency_key, created_at, ready_at, stale_at, parent_execution_id, "                   \
+    "estimated_cost_usd,"                                                                          \
     "    concurrency_key, singleton)"
 
 // A conflict on either unique index (idempotency key; a singleton type's queued key) inserts
 // nothing; the caller then returns the task that was there first.
 Statement enqueue_statement(
-    TASK_INSERT
-    " SELECT w.id, $2, 'queued', $3, $4, $5, greatest($5, coalesce($6, $5)),"
-    "        $5 + coalesce($7, w.max_queue_wait), $8, $9, $10,"
-    "        $10 IS NOT NULL AND w.duplicate_key_policy = 'drop'"
-    "   FROM orchestrator.workflow_type w WHERE w.name = $1"
-    // A type that drops duplicates: also those queued before it started to.
-    "    AND NOT ($10 IS NOT NULL AND w.duplicate_key_policy = 'drop' AND EXISTS ("
-    "         SELECT 1 FROM orchestrator.task q WHERE q.workflow_type_id = w.id"
-    "            AND q.concurrency_key = $10 AND q.state = 'queued'))"
-    " ON CONFLICT DO NOTHING"
-    " RETURNING t.id, t.workflow_type_id, t.ready_at",
+    TASK_INSERT " SELECT w.id, $2, 'queued', $3, $4, $5, greatest($5, coalesce($6, $5)),"
+                "        $5 + coalesce($7, w.max_queue_wait), $8, $9, $10,"
+                "        $10 IS NOT NULL AND w.duplicate_key_policy = 'drop'"
+                "   FROM orchestrator.workflow_type w WHERE w.name = $1"
+                // A type that drops duplicates: also those queued before it started to.
+                "    AND NOT ($10 IS NOT NULL AND w.duplicate_key_policy = 'drop' AND EXISTS ("
+                "         SELECT 1 FROM orchestrator.task q WHERE q.workflow_type_id = w.id"
+                "            AND q.concurrency_key = $10 AND q.state = 'queued'))"
+                " ON CONFLICT DO NOTHING"
+                " RETURNING t.id, t.workflow_type_id, t.ready_at",
     {TEXTOID, INT4OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
      NUMERICOID, TEXTOID});
 
@@ -68,8 +68,8 @@ Statement enqueue_batch_statement(
     "  ORDER BY p.n"
     " ON CONFLICT (workflow_type_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
     " RETURNING t.id, t.idempotency_key, t.workflow_type_id, t.ready_at",
-    {INT4OID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID,
-     INT8OID, NUMERICOID, INTERVALOID});
+    {INT4OID, INT4OID, JSONBOID, TEXTARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID,
+     NUMERICOID, INTERVALOID});
 
 // Not read-only: a fresh snapshot sees the task a concurrent enqueue committed while this one
 // waited on the unique index, and tasks this statement inserted earlier.
@@ -79,11 +79,12 @@ Statement existing_key_statement(
     "   AND t.idempotency_key = ANY ($2)",
     {TEXTOID, TEXTARRAYOID});
 
-Statement parent_exists_statement(
-    "SELECT 1 FROM orchestrator.workflow_orchestration WHERE id = $1", {INT8OID});
+Statement parent_exists_statement("SELECT 1 FROM orchestrator.workflow_orchestration WHERE id = $1",
+                                  {INT8OID});
 
-Statement largest_payload_statement(
-    "SELECT max(pg_column_size(e.value)) FROM jsonb_array_elements($1) e", {JSONBOID});
+Statement
+    largest_payload_statement("SELECT max(pg_column_size(e.value)) FROM jsonb_array_elements($1) e",
+                              {JSONBOID});
 
 // The arguments both forms share, read and checked before anything changes.
 struct CommonArgs {
@@ -96,8 +97,8 @@ CommonArgs read_common(const Args& args, FunctionCallInfo fcinfo, int priority_a
                        int run_after_arg) {
     CommonArgs c;
     c.workflow_type = std::string(args.required_text(0, "workflow_type", max_name_bytes));
-    c.priority = args.int32_in_range(priority_arg, "priority", core::min_priority,
-                                     core::max_priority);
+    c.priority =
+        args.int32_in_range(priority_arg, "priority", core::min_priority, core::max_priority);
     const auto run_after = args.optional_timestamptz(run_after_arg);
     c.run_after = run_after ? timestamptz_param(*run_after) : null_param();
     const auto parent = args.optional_int64(run_after_arg + 1);
@@ -130,9 +131,8 @@ SqlParam max_queue_wait_param(const TypeConfig& type) {
 const TypeConfig& check_references(const CommonArgs& c) {
     const TypeConfig& type = known_type(c.workflow_type);
     if (!c.parent.is_null && parent_exists_statement.run({c.parent}, true, 1).size() == 0)
-        throw core::Error(sqlstate::no_data_found,
-                          fmt::format("parent execution {} does not exist",
-                                      DatumGetInt64(c.parent.value)));
+        throw core::Error(sqlstate::no_data_found, fmt::format("parent execution {} does not exist",
+                                                               DatumGetInt64(c.parent.value)));
     return type;
 }
 
@@ -236,8 +236,7 @@ std::int64_t count_payloads(Datum payloads) {
 // Keyed tasks: one INSERT ... ON CONFLICT; a key already queued gives the task that holds it.
 std::vector<std::int64_t> enqueue_keyed_batch(const CommonArgs& c, const TypeConfig& type,
                                               Datum payloads, const std::vector<std::string>& keys,
-                                              const std::vector<bool>& key_nulls,
-                                              TimestampTz now) {
+                                              const std::vector<bool>& key_nulls, TimestampTz now) {
     std::vector<const char*> key_params;
     for (std::size_t i = 0; i < keys.size(); ++i)
         key_params.push_back(key_nulls[i] ? nullptr : keys[i].c_str());
@@ -259,8 +258,8 @@ std::vector<std::int64_t> enqueue_keyed_batch(const CommonArgs& c, const TypeCon
         else
             by_key.emplace(inserted.get_text(i, 2), inserted.get_int64(i, 1));
     }
-    Rows existing = existing_key_statement.run(
-        {text_param(c.workflow_type), text_array_param(key_params)});
+    Rows existing =
+        existing_key_statement.run({text_param(c.workflow_type), text_array_param(key_params)});
     for (std::uint64_t i = 0; i < existing.size(); ++i)
         by_key.emplace(existing.get_text(i, 2), existing.get_int64(i, 1));
     std::vector<std::int64_t> ids;
@@ -375,7 +374,7 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_enqueue_batch) {
         Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.size() + 1)));
         for (std::size_t i = 0; i < ids.size(); ++i)
             values[i] = Int64GetDatum(ids[i]);
-        return PointerGetDatum(construct_array(values, static_cast<int>(ids.size()), INT8OID, 8,
-                                               true, 'd'));
+        return PointerGetDatum(
+            construct_array(values, static_cast<int>(ids.size()), INT8OID, 8, true, 'd'));
     });
 }

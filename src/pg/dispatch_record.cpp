@@ -9,7 +9,9 @@ namespace orchestrator::pg {
 
 namespace {
 
-Datum text_datum(std::string_view value) { return text_param(value).value; }
+Datum text_datum(std::string_view value) {
+    return text_param(value).value;
+}
 
 Datum micro_usd_datum(std::int64_t micro) {
     return pg_call([micro] { return NumericGetDatum(int64_div_fast_to_numeric(micro, 6)); });

@@ -108,6 +108,40 @@ std::int64_t rounded_ms(TimestampTz microseconds) {
     return microseconds >= 0 ? (microseconds + 500) / 1000 : -((-microseconds + 500) / 1000);
 }
 
+// Sets what an end writes on an execution's row, as the status it ends with; false when the
+// row may not end: not a running execution, or its lease has passed and must hold.
+bool end_row(TableWriter::Row& e, const ExecutionEnd& end, TimestampTz now, std::string& status) {
+    if (text_of(e.get("workflow_type")) == "orchestrator" || e.is_null("status") ||
+        text_of(e.get("status")) != "running")
+        return false;
+    if (end.lease_must_hold &&
+        (e.is_null("lease_expires_at") || DatumGetTimestampTz(e.get("lease_expires_at")) < now))
+        return false;
+    status = std::string(end.status.value_or(ended_status(e, end.failed_tasks)));
+    e.set("status", text_param(status).value);
+    e.set("finished_at", TimestampTzGetDatum(now));
+    if (e.is_null("started_at"))
+        e.set_null("duration_ms");
+    else
+        e.set("duration_ms",
+              Int64GetDatum(rounded_ms(now - DatumGetTimestampTz(e.get("started_at")))));
+    if (end.cost_usd)
+        e.set("cost_usd", *end.cost_usd);
+    else if (end.unreported == UnreportedCost::reserved && !e.is_null("reserved_cost_usd"))
+        e.set("cost_usd", e.get("reserved_cost_usd"));
+    else
+        e.set_null("cost_usd");
+    if (end.result)
+        e.set("result", *end.result);
+    else
+        e.set_null("result");
+    if (end.error)
+        e.set("error", text_param(truncate_error(*end.error)).value);
+    else
+        e.set_null("error");
+    return true;
+}
+
 // Every task of the execution not reported failed succeeded, with its reported result if any.
 void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execution,
                     const ExecutionEnd& end, TimestampTz now) {
@@ -121,8 +155,7 @@ void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execut
                 return false;
             t.set("state", text_param("succeeded").value);
             t.set("finished_at", TimestampTzGetDatum(now));
-            const auto reported =
-                std::find(end.result_tasks.begin(), end.result_tasks.end(), id);
+            const auto reported = std::find(end.result_tasks.begin(), end.result_tasks.end(), id);
             const auto at = static_cast<std::size_t>(reported - end.result_tasks.begin());
             if (reported != end.result_tasks.end() && !end.result_nulls[at])
                 t.set("result", end.results[at]);
@@ -188,50 +221,17 @@ void refuse_callback(std::int64_t execution_id, TimestampTz now) {
 
 EndedExecution end_execution(std::int64_t execution_id, TimestampTz now, const ExecutionEnd& end) {
     const ConfigSnapshot& config = config_snapshot();
-    FreshSnapshot snapshot;
+    const FreshSnapshot snapshot;
     std::string status;
-    std::optional<TableWriter::Row> ended;
-    {
-        TableWriter executions(config.execution_table);
-        ended = executions.update_by_key(execution_id, [&](TableWriter::Row& e) {
-            if (text_of(e.get("workflow_type")) == "orchestrator" || e.is_null("status") ||
-                text_of(e.get("status")) != "running")
-                return false;
-            if (end.lease_must_hold && (e.is_null("lease_expires_at") ||
-                                        DatumGetTimestampTz(e.get("lease_expires_at")) < now))
-                return false;
-            status = std::string(end.status.value_or(ended_status(e, end.failed_tasks)));
-            e.set("status", text_param(status).value);
-            e.set("finished_at", TimestampTzGetDatum(now));
-            if (e.is_null("started_at"))
-                e.set_null("duration_ms");
-            else
-                e.set("duration_ms", Int64GetDatum(rounded_ms(
-                                         now - DatumGetTimestampTz(e.get("started_at")))));
-            if (end.cost_usd)
-                e.set("cost_usd", *end.cost_usd);
-            else if (end.unreported == UnreportedCost::reserved &&
-                     !e.is_null("reserved_cost_usd"))
-                e.set("cost_usd", e.get("reserved_cost_usd"));
-            else
-                e.set_null("cost_usd");
-            if (end.result)
-                e.set("result", *end.result);
-            else
-                e.set_null("result");
-            if (end.error)
-                e.set("error", text_param(truncate_error(*end.error)).value);
-            else
-                e.set_null("error");
-            return true;
-        });
-        if (!ended)
-            refuse_callback(execution_id, now);
-        RunningExecution execution = read_execution(*ended);
-        if (!end.status)
-            mark_succeeded(config, execution, end, now);
-        return {std::move(execution), std::move(status)};
-    }
+    TableWriter executions(config.execution_table);
+    const std::optional<TableWriter::Row> ended = executions.update_by_key(
+        execution_id, [&](TableWriter::Row& e) { return end_row(e, end, now, status); });
+    if (!ended)
+        refuse_callback(execution_id, now);
+    RunningExecution execution = read_execution(*ended);
+    if (!end.status)
+        mark_succeeded(config, execution, end, now);
+    return {std::move(execution), std::move(status)};
 }
 
 void release_holding(const RunningExecution& execution, std::optional<Datum> cost_usd,
@@ -250,7 +250,8 @@ void fail_tasks(const RunningExecution& execution, const std::vector<std::int64_
     // Not read-only: a fresh snapshot sees the tasks as the dispatch left them, also when both
     // calls are in one statement (a read-only run would see them through the caller's snapshot,
     // still queued, and fail none of them).
-    Rows rows = failing_tasks_statement.run({int64_array_param(task_ids), int64_param(execution.id)});
+    Rows rows =
+        failing_tasks_statement.run({int64_array_param(task_ids), int64_param(execution.id)});
     std::vector<std::int64_t> ids;
     std::vector<const char*> states, reasons;
     std::vector<TimestampTz> ready_ats;
@@ -287,9 +288,8 @@ std::string_view truncate_error(std::string_view error) {
         return error;
     const char* data = error.data();
     const int length = static_cast<int>(error.size());
-    const int cut = pg_call([data, length, limit] {
-        return pg_mbcliplen(data, length, static_cast<int>(limit));
-    });
+    const int cut = pg_call(
+        [data, length, limit] { return pg_mbcliplen(data, length, static_cast<int>(limit)); });
     return error.substr(0, static_cast<std::size_t>(cut));
 }
 

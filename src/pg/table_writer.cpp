@@ -2,6 +2,7 @@
 
 #include "orchestrator/core/error.hpp"
 #include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/index_info_cache.hpp"
 
 #include <cstring>
 #include <exception>
@@ -44,7 +45,7 @@ TableWriter::TableWriter(Oid table) : exceptions_on_entry_(std::uncaught_excepti
         // No range table entry: the index AMs are told no key column changed ("unchanged"),
         // which holds for every update made here (none changes a key column of a b-tree).
         InitResultRelInfo(result_, relation_, 0, nullptr, 0);
-        ExecOpenIndices(result_, false);
+        open_indexes(result_, estate_);
         const Oid key = RelationGetPrimaryKeyIndex(relation_);
         for (int i = 0; i < result_->ri_NumIndices; ++i)
             if (RelationGetRelid(result_->ri_IndexRelationDescs[i]) == key)
@@ -54,13 +55,14 @@ TableWriter::TableWriter(Oid table) : exceptions_on_entry_(std::uncaught_excepti
         return false;
     });
     if (refused)
-        throw core::Error(core::sqlstate::feature_not_supported,
-                          fmt::format("orchestrator.{} has INSERT or UPDATE triggers",
-                                      pg_call([this] { return RelationGetRelationName(relation_); })),
-                          "The orchestrator writes this table's rows directly; triggers on it "
-                          "would not fire.",
-                          "Drop the trigger; to follow the table, use logical replication or the "
-                          "orchestrator's notifications.");
+        throw core::Error(
+            core::sqlstate::feature_not_supported,
+            fmt::format("orchestrator.{} has INSERT or UPDATE triggers",
+                        pg_call([this] { return RelationGetRelationName(relation_); })),
+            "The orchestrator writes this table's rows directly; triggers on it "
+            "would not fire.",
+            "Drop the trigger; to follow the table, use logical replication or the "
+            "orchestrator's notifications.");
 }
 
 TableWriter::~TableWriter() {
@@ -107,11 +109,17 @@ void TableWriter::Row::set_null(const char* column) {
     nulls_[i] = true;
 }
 
-Datum TableWriter::Row::get(const char* column) const { return values_[index(column)]; }
+Datum TableWriter::Row::get(const char* column) const {
+    return values_[index(column)];
+}
 
-bool TableWriter::Row::is_null(const char* column) const { return nulls_[index(column)]; }
+bool TableWriter::Row::is_null(const char* column) const {
+    return nulls_[index(column)];
+}
 
-TableWriter::Row TableWriter::new_row() const { return Row(RelationGetDescr(relation_)); }
+TableWriter::Row TableWriter::new_row() const {
+    return Row(RelationGetDescr(relation_));
+}
 
 // A numeric value is rounded to its column's declared scale, as an INSERT's coercion would.
 void TableWriter::store(const Row& row) {
@@ -124,8 +132,8 @@ void TableWriter::store(const Row& row) {
             slot->tts_isnull[i] = row.nulls_[i];
             slot->tts_values[i] = row.values_[i];
             if (!row.nulls_[i] && a->atttypid == NUMERICOID && a->atttypmod >= 0)
-                slot->tts_values[i] = DirectFunctionCall2(numeric, row.values_[i],
-                                                          Int32GetDatum(a->atttypmod));
+                slot->tts_values[i] =
+                    DirectFunctionCall2(numeric, row.values_[i], Int32GetDatum(a->atttypmod));
         }
         ExecStoreVirtualTuple(slot);
     });
@@ -134,17 +142,16 @@ void TableWriter::store(const Row& row) {
 void TableWriter::insert_index_entries(bool update) {
     pg_call([this, update] {
         if (result_->ri_NumIndices > 0)
-            list_free(ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr,
-                                            NIL));
+            list_free(
+                ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr, NIL));
         ResetPerTupleExprContext(estate_);
     });
 }
 
 void TableWriter::insert(const Row& row) {
     store(row);
-    pg_call([this] {
-        table_tuple_insert(relation_, written_, GetCurrentCommandId(true), 0, nullptr);
-    });
+    pg_call(
+        [this] { table_tuple_insert(relation_, written_, GetCurrentCommandId(true), 0, nullptr); });
     insert_index_entries(false);
 }
 
@@ -188,9 +195,9 @@ bool TableWriter::try_update(ItemPointerData tid, const Row& row, LockTupleMode&
     const TM_Result result = pg_call([this, &tid, &lock_mode, &new_index_entries] {
         CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
         TM_FailureData failure;
-        const TM_Result r = table_tuple_update(
-            relation_, &tid, written_, GetCurrentCommandId(true), GetActiveSnapshot(),
-            InvalidSnapshot, true, &failure, &lock_mode, &new_index_entries);
+        const TM_Result r = table_tuple_update(relation_, &tid, written_, GetCurrentCommandId(true),
+                                               GetActiveSnapshot(), InvalidSnapshot, true, &failure,
+                                               &lock_mode, &new_index_entries);
         if (r != TM_Ok && r != TM_Updated && r != TM_Deleted)
             elog(ERROR, "orchestrator: unexpected result %d updating \"%s\"", static_cast<int>(r),
                  RelationGetRelationName(relation_));
@@ -219,8 +226,8 @@ bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
     });
 }
 
-std::optional<TableWriter::Row> TableWriter::update_by_key(
-    std::int64_t key, const std::function<bool(Row&)>& change) {
+std::optional<TableWriter::Row>
+TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& change) {
     TupleTableSlot* slot = stored_;
     const bool visible = pg_call([this, slot, key] {
         ScanKeyData equals;

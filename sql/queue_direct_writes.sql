@@ -1,0 +1,77 @@
+-- Direct writes (docs/architecture.md, "Direct writes"): enqueue, the claim, the execution's
+-- record and the callbacks read and write task and execution rows without statements. Their
+-- index entries must be exactly those an INSERT or UPDATE would make. amcheck verifies it: every
+-- row version is in every b-tree index that should hold it (heapallindexed), predicates and
+-- expressions included, after a workload through every direct path in one backend, and after an
+-- index (with an expression and a predicate) appears and goes away under that backend, which
+-- has the other indexes' descriptions cached by then.
+CREATE EXTENSION orchestrator;
+CREATE EXTENSION amcheck;
+SELECT (orchestrator.configure('{"max_db_connections": 100000, "max_memory_mb": 100000000}')).max_db_connections;
+SET orchestrator.test_now = '2026-01-05 10:00:00+00';
+SELECT orchestrator.register_workflow_type('w', batch_max => 3, lease_timeout => '1 minute') > 0 AS registered;
+
+-- Every b-tree index of the two tables, checked against every row version.
+CREATE FUNCTION pg_temp.check_indexes() RETURNS TABLE (index name, checked boolean)
+    LANGUAGE sql AS $$
+    SELECT c.relname, bt_index_check(c.oid, true)::text = ''
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+     WHERE i.indrelid IN ('orchestrator.task'::regclass, 'orchestrator.workflow_orchestration'::regclass)
+       AND a.amname = 'btree'
+     ORDER BY 1
+$$;
+
+-- One round: 6 tasks one by one over several priorities and 6 in a batch, all dispatched in
+-- executions of up to 3 within the same statement as their callbacks (each callback sees the
+-- dispatch's writes): even executions complete, odd ones fail and their tasks are retried.
+CREATE FUNCTION pg_temp.round(r int) RETURNS TABLE (enqueued bigint, executions bigint, completed bigint)
+    LANGUAGE plpgsql AS $$
+BEGIN
+    enqueued := (SELECT count(orchestrator.enqueue('w', jsonb_build_object('i', r * 100 + i), 1 + i % 10))
+                   FROM generate_series(1, 6) i)
+                + cardinality(orchestrator.enqueue_batch('w',
+                      (SELECT jsonb_agg(jsonb_build_object('b', r * 100 + i)) FROM generate_series(1, 6) i), 7));
+    SELECT count(*), count(*) FILTER (WHERE s = 'completed') INTO executions, completed
+      FROM (SELECT CASE WHEN e.execution_id % 2 = 0 THEN orchestrator.complete_execution(e.execution_id)
+                        ELSE orchestrator.fail_execution(e.execution_id, 'boom') END AS s
+              FROM orchestrator.orchestrate_next_execution('w1', 100) e) x;
+    RETURN NEXT;
+END $$;
+
+SELECT * FROM pg_temp.round(1);
+SELECT * FROM pg_temp.check_indexes();
+
+-- An index with an expression and a predicate appears under this backend.
+CREATE INDEX task_payload_i ON orchestrator.task ((payload ->> 'i')) WHERE priority > 5;
+SET orchestrator.test_now = '2026-01-05 10:30:00+00'; -- the retries are due
+SELECT * FROM pg_temp.round(2);
+-- An execution that expires: its end and its task's retry are written by the expiry.
+SELECT orchestrator.enqueue('w', '{"i": 999}', 9) > 0 AS enqueued;
+SELECT count(*) AS dispatched FROM orchestrator.orchestrate_next_execution('w1', 100);
+SET orchestrator.test_now = '2026-01-05 10:32:00+00';
+SELECT orchestrator.expire_executions() >= 1 AS expired;
+SELECT * FROM pg_temp.check_indexes();
+-- The new index answers as a scan of the table does.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM orchestrator.task WHERE payload ->> 'i' > '' AND priority > 5;
+SELECT count(*) AS by_index FROM orchestrator.task WHERE payload ->> 'i' > '' AND priority > 5;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT count(*) AS by_table FROM orchestrator.task WHERE (payload ->> 'i') > '' AND priority + 0 > 5;
+
+-- It goes away again: the writes no longer touch it.
+DROP INDEX orchestrator.task_payload_i;
+SET orchestrator.test_now = '2026-01-05 11:30:00+00';
+SELECT * FROM pg_temp.round(3);
+SELECT * FROM pg_temp.check_indexes();
+
+-- Every task and execution is accounted for: 37 tasks enqueued, each succeeded, dead-lettered
+-- after its third failure or queued for a retry (none running, none lost); every execution
+-- finished (13 completed: 9 executions and the 4 passes).
+SELECT status, count(*) FROM orchestrator.workflow_orchestration GROUP BY 1 ORDER BY 1;
+SELECT state, count(*) FROM orchestrator.task GROUP BY 1 ORDER BY 1;
+
+RESET orchestrator.test_now;
+DROP EXTENSION orchestrator;
+DROP EXTENSION amcheck;
