@@ -66,9 +66,24 @@ SET orchestrator.test_now = '2026-01-05 11:30:00+00';
 SELECT * FROM pg_temp.round(3);
 SELECT * FROM pg_temp.check_indexes();
 
--- Every task and execution is accounted for: 37 tasks enqueued, each succeeded, dead-lettered
+-- A payload stored out of line (TOAST) is handed out whole by the dispatch, which copies it
+-- before the task's new version is written, and keeps it through that version and the next.
+SELECT orchestrator.enqueue('w', jsonb_build_object('big', (SELECT string_agg(md5(i::text), '')
+                                                            FROM generate_series(1, 3000) i)), 10)
+       AS big \gset
+SELECT e.execution_id AS big_execution, md5(e.tasks -> 0 -> 'payload' ->> 'big') =
+       md5((SELECT string_agg(md5(i::text), '') FROM generate_series(1, 3000) i)) AS handed_out_whole
+  FROM orchestrator.orchestrate_next_execution('w1', 1) e \gset
+SELECT :'handed_out_whole' AS handed_out_whole;
+SELECT orchestrator.complete_execution(:big_execution);
+SELECT state, pg_column_size(payload) > 2000 AS out_of_line_size,
+       md5(payload ->> 'big') = md5((SELECT string_agg(md5(i::text), '') FROM generate_series(1, 3000) i)) AS kept
+  FROM orchestrator.task WHERE id = :big;
+SELECT * FROM pg_temp.check_indexes();
+
+-- Every task and execution is accounted for: 38 tasks enqueued, each succeeded, dead-lettered
 -- after its third failure or queued for a retry (none running, none lost); every execution
--- finished (13 completed: 9 executions and the 4 passes).
+-- finished (15 completed: 10 executions and the 5 passes).
 SELECT status, count(*) FROM orchestrator.workflow_orchestration GROUP BY 1 ORDER BY 1;
 SELECT state, count(*) FROM orchestrator.task GROUP BY 1 ORDER BY 1;
 

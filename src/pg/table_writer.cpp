@@ -228,6 +228,10 @@ bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
 
 std::optional<TableWriter::Row>
 TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& change) {
+    if (key_index_ == nullptr)
+        throw core::Error(core::sqlstate::internal_error,
+                          fmt::format("orchestrator.{} has no primary key",
+                                      RelationGetRelationName(relation_)));
     TupleTableSlot* slot = stored_;
     const bool visible = pg_call([this, slot, key] {
         ScanKeyData equals;
