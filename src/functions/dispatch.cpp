@@ -416,9 +416,9 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
             recorder->record_pass(*pass_id, worker, now);
         }
         const std::int64_t execution_id = next_value(snapshot.execution_id_sequence);
-        const Datum handed_out = recorder->record_execution(
-            {execution_id, *pass_id, type.rules.name, worker, tasks, now, lease, tier, limited_by,
-             reservation.holding.reserved_cost,
+        const RecordedExecution recorded = recorder->record_execution(
+            {execution_id, *pass_id, type.rules.name, worker, std::move(tasks), now, lease, tier,
+             limited_by, reservation.holding.reserved_cost,
              jsonb_param(api_calls_json(reservation.holding, apis)).value,
              reservation.holding.db_connections, reservation.holding.memory_mb});
         breakers.record_trials(execution_id);
@@ -426,8 +426,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         OutputRow out{};
         out.values[0] = Int64GetDatum(execution_id);
         out.values[1] = text_param(type.rules.name).value;
-        out.values[2] = handed_out;
-        out.values[3] = int64_array_param(ids_of(tasks)).value;
+        out.values[2] = recorded.tasks;
+        out.values[3] = recorded.task_ids;
         out.values[4] = Int32GetDatum(fit);
         out.values[5] = TimestampTzGetDatum(lease);
         out.values[6] = text_param(tier).value;

@@ -17,39 +17,34 @@ Datum micro_usd_datum(std::int64_t micro) {
     return pg_call([micro] { return NumericGetDatum(int64_div_fast_to_numeric(micro, 6)); });
 }
 
-// Adds {key: value} to the object being built; value is a number or a stored jsonb.
-void add_number(JsonbParseState** state, const char* key, std::int64_t value) {
-    pg_call([state, key, value] {
+// Adds {key: value} to the object being built: a number, or a stored jsonb.
+void add(JsonbParseState** state, const char* key, const JsonbValue& value) {
+    pg_call([state, key, &value] {
         JsonbValue k;
         k.type = jbvString;
         k.val.string.val = const_cast<char*>(key);
         k.val.string.len = static_cast<int>(std::strlen(key));
         pushJsonbValue(state, WJB_KEY, &k);
-        JsonbValue v;
-        v.type = jbvNumeric;
-        v.val.numeric = int64_to_numeric(value);
-        pushJsonbValue(state, WJB_VALUE, &v);
+        pushJsonbValue(state, WJB_VALUE, const_cast<JsonbValue*>(&value));
     });
+}
+
+void add_number(JsonbParseState** state, const char* key, std::int64_t value) {
+    JsonbValue v;
+    v.type = jbvNumeric;
+    v.val.numeric = pg_call([value] { return int64_to_numeric(value); });
+    add(state, key, v);
 }
 
 void add_jsonb(JsonbParseState** state, const char* key, Datum stored) {
-    pg_call([state, key, stored] {
-        // A copy: the stored version's buffer is let go before the array is finished.
-        Jsonb* value = DatumGetJsonbPCopy(stored);
-        JsonbValue k;
-        k.type = jbvString;
-        k.val.string.val = const_cast<char*>(key);
-        k.val.string.len = static_cast<int>(std::strlen(key));
-        pushJsonbValue(state, WJB_KEY, &k);
-        JsonbValue v;
-        v.type = jbvBinary;
-        v.val.binary.data = &value->root;
-        v.val.binary.len = static_cast<int>(VARSIZE(value) - VARHDRSZ);
-        pushJsonbValue(state, WJB_VALUE, &v);
-    });
+    // A copy: the stored version's buffer is let go before the array is finished.
+    Jsonb* copy = pg_call([stored] { return DatumGetJsonbPCopy(stored); });
+    JsonbValue v;
+    v.type = jbvBinary;
+    v.val.binary.data = &copy->root;
+    v.val.binary.len = static_cast<int>(VARSIZE(copy) - VARHDRSZ);
+    add(state, key, v);
 }
-
-} // namespace
 
 std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks) {
     std::vector<std::int64_t> ids;
@@ -57,6 +52,8 @@ std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks) {
         ids.push_back(t.id);
     return ids;
 }
+
+} // namespace
 
 DispatchRecorder::DispatchRecorder(const ConfigSnapshot& snapshot)
     : executions_(snapshot.execution_table), tasks_(snapshot.task_table) {}
@@ -77,15 +74,17 @@ void DispatchRecorder::record_pass(std::int64_t pass_id, const std::string& work
     executions_.insert(row);
 }
 
-Datum DispatchRecorder::record_execution(const ExecutionRecord& e) {
+RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
     const std::vector<std::int64_t> task_ids = ids_of(e.tasks);
+    RecordedExecution recorded;
+    recorded.task_ids = int64_array_param(task_ids).value;
     TableWriter::Row row = executions_.new_row();
     row.set("id", Int64GetDatum(e.id));
     row.set("parent_id", Int64GetDatum(e.pass_id));
     row.set("workflow_type", text_datum(e.workflow_type));
     row.set("worker_id", text_datum(e.worker));
     row.set("status", text_datum("running"));
-    row.set("task_ids", int64_array_param(task_ids).value);
+    row.set("task_ids", recorded.task_ids);
     row.set("batch_size", Int32GetDatum(static_cast<std::int32_t>(task_ids.size())));
     row.set("model_tier", text_datum(e.model_tier));
     row.set("limited_by", text_datum(e.limited_by));
@@ -115,9 +114,10 @@ Datum DispatchRecorder::record_execution(const ExecutionRecord& e) {
         pg_call([&json] { pushJsonbValue(&json, WJB_END_OBJECT, nullptr); });
         tasks_.update_locked(t.version, task);
     }
-    return pg_call([&json] {
+    recorded.tasks = pg_call([&json] {
         return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_ARRAY, nullptr)));
     });
+    return recorded;
 }
 
 } // namespace orchestrator::pg

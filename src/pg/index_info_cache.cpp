@@ -69,7 +69,7 @@ IndexInfo* cached_index_info(Relation index) {
     // the transaction ends.
     if (entry->context != nullptr)
         MemoryContextSetParent(entry->context, TopTransactionContext);
-    entry->context = nullptr;
+    entry->context = nullptr; // not retired twice if what follows raises
     const MemoryContext context =
         AllocSetContextCreate(CacheMemoryContext, "orchestrator index info", ALLOCSET_SMALL_SIZES);
     entry->context = context;

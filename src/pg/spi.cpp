@@ -5,21 +5,16 @@
 
 namespace orchestrator::pg {
 
-SpiConnection::SpiConnection() : exceptions_on_entry_(std::uncaught_exceptions()) {
+SpiConnection::SpiConnection() {
     pg_call([] {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
     });
 }
 
+// SPI_finish fails only when not connected, which this object rules out.
 SpiConnection::~SpiConnection() {
-    if (std::uncaught_exceptions() > exceptions_on_entry_)
-        return; // the error will abort the (sub)transaction, which closes the connection
-    try {
-        pg_call([] { SPI_finish(); });
-    } catch (...) {
-        // SPI_finish fails only when not connected, which this object rules out.
-    }
+    release_.release([] { SPI_finish(); });
 }
 
 std::string_view text_of(Datum value) {

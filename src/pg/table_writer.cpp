@@ -5,7 +5,6 @@
 #include "orchestrator/pg/index_info_cache.hpp"
 
 #include <cstring>
-#include <exception>
 #include <fmt/format.h>
 
 extern "C" {
@@ -35,7 +34,7 @@ bool has_write_triggers(Relation relation) {
 
 } // namespace
 
-TableWriter::TableWriter(Oid table) : exceptions_on_entry_(std::uncaught_exceptions()) {
+TableWriter::TableWriter(Oid table) {
     const bool refused = pg_call([this, table] {
         relation_ = table_open(table, RowExclusiveLock);
         if (has_write_triggers(relation_))
@@ -55,32 +54,26 @@ TableWriter::TableWriter(Oid table) : exceptions_on_entry_(std::uncaught_excepti
         return false;
     });
     if (refused)
-        throw core::Error(
-            core::sqlstate::feature_not_supported,
-            fmt::format("orchestrator.{} has INSERT or UPDATE triggers",
-                        pg_call([this] { return RelationGetRelationName(relation_); })),
-            "The orchestrator writes this table's rows directly; triggers on it "
-            "would not fire.",
-            "Drop the trigger; to follow the table, use logical replication or the "
-            "orchestrator's notifications.");
+        throw core::Error(core::sqlstate::feature_not_supported,
+                          fmt::format("orchestrator.{} has INSERT or UPDATE triggers",
+                                      RelationGetRelationName(relation_)),
+                          "The orchestrator writes this table's rows directly; triggers on it "
+                          "would not fire.",
+                          "Drop the trigger; to follow the table, use logical replication or the "
+                          "orchestrator's notifications.");
 }
 
+// None of these raise on a relation this object opened.
 TableWriter::~TableWriter() {
-    if (std::uncaught_exceptions() > exceptions_on_entry_)
-        return; // transaction abort closes the relations and frees the memory
-    try {
-        pg_call([this] {
-            if (estate_ != nullptr) {
-                ExecDropSingleTupleTableSlot(stored_);
-                ExecDropSingleTupleTableSlot(written_);
-                ExecCloseIndices(result_);
-                FreeExecutorState(estate_);
-            }
-            table_close(relation_, NoLock);
-        });
-    } catch (...) {
-        // None of these raise on a relation this object opened.
-    }
+    release_.release([this] {
+        if (estate_ != nullptr) {
+            ExecDropSingleTupleTableSlot(stored_);
+            ExecDropSingleTupleTableSlot(written_);
+            ExecCloseIndices(result_);
+            FreeExecutorState(estate_);
+        }
+        table_close(relation_, NoLock);
+    });
 }
 
 TableWriter::Row::Row(TupleDesc descriptor)
@@ -229,9 +222,9 @@ bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
 std::optional<TableWriter::Row>
 TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& change) {
     if (key_index_ == nullptr)
-        throw core::Error(core::sqlstate::internal_error,
-                          fmt::format("orchestrator.{} has no primary key",
-                                      RelationGetRelationName(relation_)));
+        throw core::Error(
+            core::sqlstate::internal_error,
+            fmt::format("orchestrator.{} has no primary key", RelationGetRelationName(relation_)));
     TupleTableSlot* slot = stored_;
     const bool visible = pg_call([this, slot, key] {
         ScanKeyData equals;
@@ -322,7 +315,7 @@ void TableWriter::lock_skipping_locked(
     pg_call([scan] { index_endscan(scan); });
 }
 
-FreshSnapshot::FreshSnapshot() : exceptions_on_entry_(std::uncaught_exceptions()) {
+FreshSnapshot::FreshSnapshot() {
     pg_call([] {
         CommandCounterIncrement();
         PushActiveSnapshot(GetTransactionSnapshot());
@@ -330,14 +323,9 @@ FreshSnapshot::FreshSnapshot() : exceptions_on_entry_(std::uncaught_exceptions()
     });
 }
 
+// PopActiveSnapshot does not raise with the snapshot this object pushed on top.
 FreshSnapshot::~FreshSnapshot() {
-    if (std::uncaught_exceptions() > exceptions_on_entry_)
-        return; // transaction abort pops it
-    try {
-        pg_call([] { PopActiveSnapshot(); });
-    } catch (...) {
-        // PopActiveSnapshot does not raise with the snapshot this object pushed on top.
-    }
+    release_.release([] { PopActiveSnapshot(); });
 }
 
 } // namespace orchestrator::pg

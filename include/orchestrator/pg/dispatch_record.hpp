@@ -18,8 +18,6 @@ struct LockedTask {
     ItemPointerData version;
 };
 
-std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks);
-
 struct ExecutionRecord {
     std::int64_t id;
     std::int64_t pass_id;
@@ -36,6 +34,11 @@ struct ExecutionRecord {
     std::int32_t memory_mb;
 };
 
+struct RecordedExecution {
+    Datum tasks;    // jsonb: [{task_id, payload, priority, attempt}], best first
+    Datum task_ids; // bigint[], best first
+};
+
 class DispatchRecorder {
 public:
     explicit DispatchRecorder(const ConfigSnapshot& snapshot);
@@ -43,9 +46,9 @@ public:
     // The pass that is the parent of the executions it dispatched.
     void record_pass(std::int64_t pass_id, const std::string& worker, TimestampTz now);
 
-    // Records the execution, marks its tasks running (one more attempt) and returns them as the
-    // jsonb array handed to the workflow: [{task_id, payload, priority, attempt}], best first.
-    Datum record_execution(const ExecutionRecord& execution);
+    // Records the execution and marks its tasks running (one more attempt); returns the tasks as
+    // they are handed to the workflow.
+    RecordedExecution record_execution(const ExecutionRecord& execution);
 
     // The task table, open for the claim as well.
     TableWriter& tasks() { return tasks_; }

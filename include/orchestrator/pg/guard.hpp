@@ -57,4 +57,27 @@ template <typename F> auto pg_call(F&& fn) -> std::invoke_result_t<F&> {
     }
 }
 
+// For an object that holds a PostgreSQL resource for the extent of a C++ scope: its destructor
+// releases the resource through release(), which does nothing when the scope is left by an
+// exception. That exception is a PostgreSQL error on its way to abort the (sub)transaction,
+// which releases the resource itself; PostgreSQL must not be called again before that.
+class ScopedRelease {
+public:
+    ScopedRelease() : exceptions_on_entry_(std::uncaught_exceptions()) {}
+
+    // fn releases what this object's owner holds; it is not expected to raise (the owner rules
+    // out what would make it), and if it does the error is dropped: a destructor cannot throw.
+    template <typename F> void release(F&& fn) const noexcept {
+        if (std::uncaught_exceptions() > exceptions_on_entry_)
+            return;
+        try {
+            pg_call(std::forward<F>(fn));
+        } catch (...) {
+        }
+    }
+
+private:
+    int exceptions_on_entry_;
+};
+
 } // namespace orchestrator::pg

@@ -21,7 +21,7 @@ public:
     SpiConnection& operator=(const SpiConnection&) = delete;
 
 private:
-    int exceptions_on_entry_;
+    ScopedRelease release_;
 };
 
 struct SqlParam {

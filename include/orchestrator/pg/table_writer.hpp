@@ -6,6 +6,7 @@
 //
 // What a statement would add and this does not: triggers and column defaults. A table with
 // INSERT or UPDATE triggers is refused (0A000); a row leaves unset columns NULL.
+#include "orchestrator/pg/guard.hpp"
 #include "orchestrator/pg/postgres.hpp"
 
 #include <cstdint>
@@ -90,7 +91,7 @@ private:
     bool try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode);
     bool lock_latest(ItemPointerData tid, LockTupleMode lock_mode);
 
-    int exceptions_on_entry_;
+    ScopedRelease release_;
     Relation key_index_ = nullptr; // the primary key, among the indexes opened for writing
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
@@ -112,7 +113,7 @@ public:
     FreshSnapshot& operator=(const FreshSnapshot&) = delete;
 
 private:
-    int exceptions_on_entry_;
+    ScopedRelease release_;
 };
 
 } // namespace orchestrator::pg
