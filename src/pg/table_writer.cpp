@@ -4,6 +4,8 @@
 #include "orchestrator/pg/guard.hpp"
 #include "orchestrator/pg/index_info_cache.hpp"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -66,6 +68,8 @@ TableWriter::TableWriter(Oid table) {
 // None of these raise on a relation this object opened.
 TableWriter::~TableWriter() {
     release_.release([this] {
+        if (key_scan_ != nullptr)
+            index_endscan(key_scan_);
         if (estate_ != nullptr) {
             ExecDropSingleTupleTableSlot(stored_);
             ExecDropSingleTupleTableSlot(written_);
@@ -80,18 +84,51 @@ TableWriter::Row::Row(TupleDesc descriptor)
     : descriptor_(descriptor), values_(descriptor->natts, Datum(0)),
       nulls_(descriptor->natts, true) {}
 
+namespace {
+
+// Where the hot path's column names (string literals, named thousands of times a second) were
+// last found, by the literal's address and the table's row type. A remembered position is used
+// only after checking the name against the descriptor, so a stale or colliding entry costs a
+// search, never a wrong column.
+struct KnownColumn {
+    const char* name = nullptr;
+    Oid row_type = InvalidOid;
+    int position = -1;
+};
+std::array<KnownColumn, 256> known_columns;
+
+bool names(TupleDesc descriptor, int i, const char* column) {
+    const Form_pg_attribute a = TupleDescAttr(descriptor, i);
+    return !a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0;
+}
+
+} // namespace
+
 int TableWriter::Row::index(const char* column) const {
-    for (int i = 0; i < descriptor_->natts; ++i) {
-        const Form_pg_attribute a = TupleDescAttr(descriptor_, i);
-        if (!a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0)
+    const Oid row_type = descriptor_->tdtypeid;
+    KnownColumn& known =
+        known_columns[(reinterpret_cast<std::uintptr_t>(column) >> 3 ^ row_type) %
+                      known_columns.size()];
+    if (known.name == column && known.row_type == row_type && known.position < descriptor_->natts &&
+        names(descriptor_, known.position, column))
+        return known.position;
+    for (int i = 0; i < descriptor_->natts; ++i)
+        if (names(descriptor_, i, column)) {
+            known = {column, row_type, i};
             return i;
-    }
+        }
     throw core::Error(core::sqlstate::internal_error,
                       fmt::format("column \"{}\" does not exist", column));
 }
 
+// A numeric value is rounded to its column's declared scale, as an INSERT's coercion would.
 void TableWriter::Row::set(const char* column, Datum value) {
     const int i = index(column);
+    const Form_pg_attribute a = TupleDescAttr(descriptor_, i);
+    if (a->atttypid == NUMERICOID && a->atttypmod >= 0)
+        value = pg_call([value, a] {
+            return DirectFunctionCall2(numeric, value, Int32GetDatum(a->atttypmod));
+        });
     values_[i] = value;
     nulls_[i] = false;
 }
@@ -114,19 +151,15 @@ TableWriter::Row TableWriter::new_row() const {
     return Row(RelationGetDescr(relation_));
 }
 
-// A numeric value is rounded to its column's declared scale, as an INSERT's coercion would.
+// Values read from a stored version already fit their columns; set() coerced the others.
 void TableWriter::store(const Row& row) {
     TupleTableSlot* slot = written_;
     pg_call([slot, &row] {
         ExecClearTuple(slot);
-        const TupleDesc descriptor = slot->tts_tupleDescriptor;
-        for (int i = 0; i < descriptor->natts; ++i) {
-            const Form_pg_attribute a = TupleDescAttr(descriptor, i);
+        const int natts = slot->tts_tupleDescriptor->natts;
+        for (int i = 0; i < natts; ++i) {
             slot->tts_isnull[i] = row.nulls_[i];
             slot->tts_values[i] = row.values_[i];
-            if (!row.nulls_[i] && a->atttypid == NUMERICOID && a->atttypmod >= 0)
-                slot->tts_values[i] =
-                    DirectFunctionCall2(numeric, row.values_[i], Int32GetDatum(a->atttypmod));
         }
         ExecStoreVirtualTuple(slot);
     });
@@ -227,13 +260,18 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
             fmt::format("orchestrator.{} has no primary key", RelationGetRelationName(relation_)));
     TupleTableSlot* slot = stored_;
     const bool visible = pg_call([this, slot, key] {
+        // One scan serves every key under one snapshot: a b-tree scan's state is ~27 kB.
+        const Snapshot snapshot = GetActiveSnapshot();
+        if (key_scan_ != nullptr && key_scan_->xs_snapshot != snapshot) {
+            index_endscan(key_scan_);
+            key_scan_ = nullptr;
+        }
+        if (key_scan_ == nullptr)
+            key_scan_ = index_beginscan(relation_, key_index_, snapshot, 1, 0);
         ScanKeyData equals;
         ScanKeyInit(&equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-        IndexScanDesc scan = index_beginscan(relation_, key_index_, GetActiveSnapshot(), 1, 0);
-        index_rescan(scan, &equals, 1, nullptr, 0);
-        const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-        index_endscan(scan);
-        return found;
+        index_rescan(key_scan_, &equals, 1, nullptr, 0);
+        return index_getnext_slot(key_scan_, ForwardScanDirection, slot);
     });
     if (!visible)
         return std::nullopt;

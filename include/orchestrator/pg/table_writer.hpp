@@ -15,6 +15,7 @@
 #include <vector>
 
 extern "C" {
+#include "access/genam.h"
 #include "access/relation.h"
 #include "executor/executor.h"
 }
@@ -93,6 +94,7 @@ private:
 
     ScopedRelease release_;
     Relation key_index_ = nullptr; // the primary key, among the indexes opened for writing
+    IndexScanDesc key_scan_ = nullptr; // update_by_key's scan of key_index_, kept for the next key
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
     ResultRelInfo* result_ = nullptr;
