@@ -2,7 +2,7 @@
 """The orchestrator benchmark's measurements, run by test/bench/run.sh against a server it started.
 
 The contenders and their scripts are in contenders.py, the settings in settings.py. Steps
-(BENCH_STEPS, in this order; notify is notify_latency.py's):
+(BENCH_STEPS, in this order; notify is notify_latency.py's, instructions instructions.py's):
 
   throughput  cycles/s of every contender at every (synchronous_commit, batch, clients) point,
               in interleaved rounds, with the ceiling next to them

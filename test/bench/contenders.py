@@ -232,43 +232,74 @@ def ceiling_script():
                       "UPDATE bench_ceiling.counter SET n = n + 1 WHERE id = :id;", ""])
 
 
-def cycle_script(contender, batch):
-    """One pgbench transaction-script = one cycle; each statement commits on its own."""
-    if contender == CEILING:
-        return ceiling_script()
+def enqueue_sql(contender, batch):
+    """One enqueue of BATCH tasks, one statement (at 10: one 10-element array on every side)."""
     one = batch == 1
     data = PAYLOAD if one else payloads(batch)
     if contender in TYPE:
         t = TYPE[contender]
-        enqueue = (f"SELECT orchestrator.enqueue('{t}', '{data}', 5);" if one else
-                   f"SELECT orchestrator.enqueue_batch('{t}', '{data}', 5);")
-        # An aggregate always returns one row, so \gset works when nothing was dispatched.
-        dispatched = ("coalesce(max(d.execution_id), 0) AS eid, coalesce(sum(d.batch_size), 0)"
-                      " AS n, coalesce(jsonb_agg(d.tasks), '[]') AS tasks")
-        complete = "SELECT orchestrator.complete_execution(:eid);"
-    else:
-        s = SCHEMA[contender]
-        if contender == "plain_skip_locked":
-            enqueue = (f"INSERT INTO {s}.job (payload, priority) VALUES ('{data}', 5);" if one
-                       else f"INSERT INTO {s}.job (payload, priority)"
-                       f" SELECT p.value, 5 FROM jsonb_array_elements('{data}') p;")
-            complete = (f"UPDATE {s}.job SET state = 'done', finished_at = now()"
-                        " WHERE id = ANY (CAST(:ids AS bigint[])) AND state = 'running';")
-        else:
-            enqueue = (f"SELECT {s}.enqueue('{data}', 5);" if one else
-                       f"SELECT {s}.enqueue_batch('{data}', 5);")
-            complete = f"SELECT {s}.complete(CAST(:ids AS bigint[]));"
-        dispatched = ("coalesce(array_agg(d.id), '{}') AS ids, count(*) AS n, coalesce(jsonb_agg("
-                      "jsonb_build_object('id', d.id, 'payload', d.payload)), '[]') AS tasks")
+        return (f"SELECT orchestrator.enqueue('{t}', '{data}', 5)" if one else
+                f"SELECT orchestrator.enqueue_batch('{t}', '{data}', 5)")
+    s = SCHEMA[contender]
+    if contender == "plain_skip_locked":
+        return (f"INSERT INTO {s}.job (payload, priority) VALUES ('{data}', 5)" if one
+                else f"INSERT INTO {s}.job (payload, priority)"
+                f" SELECT p.value, 5 FROM jsonb_array_elements('{data}') p")
+    return (f"SELECT {s}.enqueue('{data}', 5)" if one else f"SELECT {s}.enqueue_batch('{data}', 5)")
+
+
+def dispatched_ref(contender):
+    """What a dispatch hands to the completion, as an aggregate over its rows d (one row even
+    when nothing was dispatched): the execution id, or the array of task ids."""
+    if contender in TYPE:
+        return "coalesce(max(d.execution_id), 0)"
+    return "coalesce(array_agg(d.id), '{}')"
+
+
+def complete_sql(contender, ref):
+    """Completes what one dispatch handed out; REF is the SQL of dispatched_ref's value."""
+    if contender in TYPE:
+        return f"SELECT orchestrator.complete_execution({ref})"
+    s = SCHEMA[contender]
+    if contender == "plain_skip_locked":
+        return (f"UPDATE {s}.job SET state = 'done', finished_at = now()"
+                f" WHERE id = ANY (CAST({ref} AS bigint[])) AND state = 'running'")
+    return f"SELECT {s}.complete(CAST({ref} AS bigint[]))"
+
+
+def cycle_script(contender, batch):
+    """One pgbench transaction-script = one cycle; each statement commits on its own."""
+    if contender == CEILING:
+        return ceiling_script()
+    ref = "eid" if contender in TYPE else "ids"
+    tasks = ("coalesce(jsonb_agg(d.tasks), '[]')" if contender in TYPE else
+             "coalesce(jsonb_agg(jsonb_build_object('id', d.id, 'payload', d.payload)), '[]')")
+    # An aggregate always returns one row, so \gset works when nothing was dispatched.
+    count = "coalesce(sum(d.batch_size), 0)" if contender in TYPE else "count(*)"
     return "\n".join([
-        enqueue,
+        enqueue_sql(contender, batch) + ";",
         f"WITH d AS ({dispatch_sql(contender, batch)})",
-        f"SELECT {dispatched} FROM d",
+        f"SELECT {dispatched_ref(contender)} AS {ref}, {count} AS n, {tasks} AS tasks FROM d",
         "\\gset",
         "\\if :n > 0",
-        complete,
+        complete_sql(contender, ":" + ref) + ";",
         "\\endif",
         ""])
+
+
+def prepared_cycle_sql(contender, batch):
+    """The cycle as three prepared statements (what pgbench -M prepared runs), for a session
+    without pgbench's variables (instructions.py): the dispatch keeps what it handed out in a
+    setting, the completion reads it. Returns (PREPARE statements, one cycle of EXECUTEs)."""
+    ref = dispatched_ref(contender)
+    stored = "current_setting('bench.dispatched')::" + ("bigint" if contender in TYPE else "bigint[]")
+    prepare = "\n".join([
+        f"PREPARE enqueue AS {enqueue_sql(contender, batch)};",
+        f"PREPARE dispatch AS WITH d AS ({dispatch_sql(contender, batch)})"
+        f" SELECT set_config('bench.dispatched', ({ref})::text, false) FROM d;",
+        f"PREPARE complete AS {complete_sql(contender, stored)};",
+        ""])
+    return prepare, "EXECUTE enqueue;\nEXECUTE dispatch;\nEXECUTE complete;\n"
 
 
 def dispatch_script(contender, batch):

@@ -354,6 +354,28 @@ class Report:
         self.add(*table(["contender", "batch", "cycles", "tasks", "bytes/cycle", "bytes/task",
                          "x plain", "records/cycle", "FPIs"], rows, "lrrrrrrrr"), "")
 
+    def instructions(self):
+        d = self.r.get("instructions")
+        if not d:
+            return
+        short, long_ = d["cycles"]
+        self.add("## Instructions per cycle (callgrind)", "",
+                 "User-space instructions of one backend per cycle, counted by "
+                 "`valgrind --tool=callgrind` (`instructions.py`): a copy of this run's cluster, "
+                 "stopped, run by `postgres --single` from emptied tables with "
+                 f"{self.set['BACKLOG']:,} queued and vacuumed, the cycle's three statements "
+                 f"prepared and executed {short} and then {long_} times; per cycle = the "
+                 f"difference / {long_ - short}. Unlike cycles/s this does not move with the "
+                 "machine's load, so it compares builds exactly; it leaves out the kernel "
+                 "(sockets, WAL writes, fsync), cache misses and waits. x plain: instructions "
+                 "/ plain_skip_locked's (below 1: less work).", "")
+        base = {x["batch"]: x["per_cycle"] for x in d["rows"] if x["contender"] == K.BASELINE}
+        rows = [[x["contender"], x["batch"], f"{x['per_cycle'] / 1000:,.0f}k",
+                 f"{x['per_cycle'] / x['batch'] / 1000:,.0f}k",
+                 ratio(x["per_cycle"], base.get(x["batch"]))] for x in d["rows"]]
+        self.add(*table(["contender", "batch", "per cycle", "per task", "x plain"], rows,
+                        "lrrrr"), "")
+
     def depth(self):
         d = self.r.get("depth")
         if not d:
@@ -487,6 +509,7 @@ class Report:
         self.dispatch()
         self.notify()
         self.wal()
+        self.instructions()
         self.depth()
         self.bloat()
         self.snapshot()

@@ -5,6 +5,7 @@
 #                                 WAL per task, dispatch time by queue depth, dead tuples and
 #                                 size, throughput with a snapshot held open -> a JSON file
 #   test/bench/notify_latency.py  dispatch-hint latency, idle and at 50% of peak load -> same JSON
+#   test/bench/instructions.py    instructions per cycle (callgrind), the server stopped -> same JSON
 #   test/bench/report.py          test/bench/results/latest.md, its PNG charts (gnuplot) and
 #                                 latest.json
 # and stops the server.
@@ -14,10 +15,11 @@
 #
 # Time of a full run, by step (2 cores): throughput ~14 min (7 with synchronous_commit on, 6
 # off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
-# contenders), snapshot ~5 min, sustained ~13 min, hint latency ~3 min; the build ~1 min.
+# contenders), snapshot ~5 min, sustained ~13 min, hint latency ~3 min, instructions ~6 min;
+# the build ~1 min.
 # Narrow it with:
-#   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot sustained notify"), BENCH_SYNC_MODES
-#   ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
+#   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot sustained notify instructions"),
+#   BENCH_SYNC_MODES ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
 #   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
 #   ("1 10"), BENCH_DISPATCH_N (timed dispatches per point, 3000; 600 quick), BENCH_WAL_CYCLES
 #   (3000; 500 quick), BENCH_DEPTH_SECONDS (10; 3 quick), BENCH_DEPTHS ("1000 100000 1000000";
@@ -39,7 +41,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=test/lib.sh
 source "$ROOT/test/lib.sh"
-REQUIRED_PACKAGES+=(python3-psycopg2 gnuplot-nox) # notify_latency.py's LISTEN client; charts
+# notify_latency.py's LISTEN client; charts; instructions.py's counter
+REQUIRED_PACKAGES+=(python3-psycopg2 gnuplot-nox valgrind)
 
 PORT=${BENCH_PORT:-54340}
 BENCH_DIR=$ROOT/tmp_check/bench
@@ -151,6 +154,13 @@ if [[ " ${BENCH_STEPS:-notify} " == *" notify "* ]]; then
     /usr/bin/python3 "$ROOT/test/bench/notify_latency.py" --bindir "$BIN" --host "$SOCK" \
         --port "$PORT" --workdir "$BENCH_DIR" --server-log "$LOGDIR/server.log" \
         --results "$RESULTS"
+fi
+if [[ " ${BENCH_STEPS:-instructions} " == *" instructions "* ]]; then
+    log "Counting instructions per cycle (callgrind, on copies of the stopped cluster)"
+    stop_cluster "$BIN" "$DATA"
+    SERVER_STARTED=0
+    python3 "$ROOT/test/bench/instructions.py" --bindir "$BIN" --data "$DATA" \
+        --workdir "$BENCH_DIR/instructions" --results "$RESULTS"
 fi
 log "Writing the report"
 python3 "$ROOT/test/bench/report.py" --results "$RESULTS" --report "$REPORT"

@@ -21,10 +21,10 @@ def _ints(name, full, quick=None):
 
 DB = "bench"
 
-# Which measurements run, in this order (bench.py runs all but notify; notify_latency.py runs
-# notify).
+# Which measurements run, in this order (bench.py runs all but notify and instructions;
+# notify_latency.py runs notify, instructions.py instructions).
 STEPS = _words("BENCH_STEPS",
-                "throughput dispatch wal depth bloat snapshot sustained notify")
+                "throughput dispatch wal depth bloat snapshot sustained notify instructions")
 
 # Throughput: every (sync mode, batch, clients) point, contenders in interleaved rounds.
 SECONDS = _int("BENCH_SECONDS", 15, 3)
