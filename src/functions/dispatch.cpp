@@ -151,6 +151,7 @@ struct ClaimedTask {
     std::string concurrency_key;
     core::MicroUsd cost = 0;
     ItemPointerData version; // the one the claim locked
+    HeapTuple locked;        // a copy of it
 };
 
 // Locks up to `limit` queued tasks per level of `scan`, in ready_at order from the level's floor,
@@ -191,6 +192,7 @@ std::vector<ClaimedTask> lock_queued(TableWriter& tasks, const WorkflowType& typ
                              ? type.rules.cost_per_task
                              : micro_usd_of(t.get("estimated_cost_usd"));
                 c.version = version;
+                c.locked = tasks.copy_of_last_read();
                 locked.push_back(std::move(c));
                 return ++taken < limit;
             });
@@ -403,7 +405,8 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         std::vector<LockedTask> tasks;
         for (int i = 0; i < fit; ++i)
             tasks.push_back({best[static_cast<std::size_t>(i)].candidate.task_id,
-                             best[static_cast<std::size_t>(i)].version});
+                             best[static_cast<std::size_t>(i)].version,
+                             best[static_cast<std::size_t>(i)].locked});
         const std::string limited_by = fit < take               ? "budget"
                                        : take < grant.max_tasks ? "queue"
                                                                 : grant.limited_by;

@@ -100,7 +100,7 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
     JsonbParseState* json = nullptr;
     pg_call([&json] { pushJsonbValue(&json, WJB_BEGIN_ARRAY, nullptr); });
     for (const LockedTask& t : e.tasks) {
-        TableWriter::Row task = tasks_.read_locked(t.version);
+        TableWriter::Row task = tasks_.row_of(t.locked);
         const std::int32_t attempt = DatumGetInt32(task.get("attempts")) + 1;
         task.set("state", text_datum("running"));
         task.set("execution_id", Int64GetDatum(e.id));

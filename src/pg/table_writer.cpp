@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <fmt/format.h>
 
 extern "C" {
@@ -191,15 +192,21 @@ TableWriter::Row TableWriter::row_of(TupleTableSlot* slot) {
     return row;
 }
 
-TableWriter::Row TableWriter::read_locked(ItemPointerData tid) {
+HeapTuple TableWriter::copy_of_last_read() const {
     TupleTableSlot* slot = stored_;
-    pg_call([this, slot, &tid] {
-        if (!table_tuple_fetch_row_version(relation_, &tid, SnapshotAny, slot))
-            elog(ERROR, "orchestrator: no row version at (%u,%u) of \"%s\"",
-                 ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid),
-                 RelationGetRelationName(relation_));
+    return pg_call([slot] { return ExecCopySlotHeapTuple(slot); });
+}
+
+TableWriter::Row TableWriter::row_of(HeapTuple copy) {
+    Row row = new_row();
+    const TupleDesc descriptor = RelationGetDescr(relation_);
+    std::unique_ptr<bool[]> nulls(new bool[descriptor->natts]);
+    pg_call([&row, &nulls, copy, descriptor] {
+        heap_deform_tuple(copy, descriptor, row.values_.data(), nulls.get());
     });
-    return row_of(slot);
+    for (int i = 0; i < descriptor->natts; ++i)
+        row.nulls_[i] = nulls[i];
+    return row;
 }
 
 void TableWriter::update_locked(ItemPointerData tid, const Row& row) {

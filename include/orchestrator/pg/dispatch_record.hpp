@@ -12,10 +12,11 @@
 
 namespace orchestrator::pg {
 
-// A task the claim locked: its id and the version it locked.
+// A task the claim locked: its id, the version it locked and a copy of that version.
 struct LockedTask {
     std::int64_t id;
     ItemPointerData version;
+    HeapTuple locked;
 };
 
 struct ExecutionRecord {

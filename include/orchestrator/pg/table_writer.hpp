@@ -51,9 +51,14 @@ public:
     Row new_row() const;
     void insert(const Row& row);
 
-    // The version of a row at `tid` that this transaction holds locked (FOR UPDATE), and writing
-    // its new version: nobody else can have changed it since it was locked.
-    Row read_locked(ItemPointerData tid);
+    // A copy of the version read last (the one a scan's `visit` is looking at), palloc'd in the
+    // current memory context, and a row of its values (pointing into the copy): what a locked
+    // row's next version is built from without reading it again.
+    HeapTuple copy_of_last_read() const;
+    Row row_of(HeapTuple copy);
+
+    // Writes the new version of a row at `tid` that this transaction holds locked (FOR UPDATE):
+    // nobody else can have changed it since it was locked.
     void update_locked(ItemPointerData tid, const Row& row);
 
     // Updates the row whose primary key (a bigint) is `key` as UPDATE ... WHERE key = $1 would,
