@@ -66,17 +66,22 @@ COMMENT ON COLUMN orchestrator.task.failures IS
 
 -- The dispatcher reads each (type, priority) level in ready_at order: within a level the score
 -- only grows with age, so the best tasks are the heads of these ten streams.
+-- No deduplication: the tasks of one enqueue_batch share a ready_at, and a posting list is
+-- marked dead only when one scan finds every task in it claimed, so each dispatch would fetch
+-- the claimed ones again; entries of their own are marked dead one by one and skipped after.
 CREATE INDEX task_ready ON orchestrator.task (workflow_type_id, priority, ready_at)
-    WHERE state = 'queued';
+    WITH (deduplicate_items = off) WHERE state = 'queued';
 CREATE UNIQUE INDEX task_idempotency ON orchestrator.task (workflow_type_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+-- Every write of a task row evaluates each partial index's predicate; in the next three the test
+-- that is false for most tasks comes first, so the text comparison of state is rarely reached.
 -- A singleton type keeps one queued task per concurrency key: a duplicate is dropped.
 CREATE UNIQUE INDEX task_singleton ON orchestrator.task (workflow_type_id, concurrency_key)
-    WHERE state = 'queued' AND singleton;
+    WHERE singleton AND state = 'queued';
 CREATE INDEX task_running_key ON orchestrator.task (concurrency_key)
-    WHERE state = 'running' AND concurrency_key IS NOT NULL;
+    WHERE concurrency_key IS NOT NULL AND state = 'running';
 CREATE INDEX task_queued_key ON orchestrator.task (workflow_type_id, concurrency_key)
-    WHERE state = 'queued' AND concurrency_key IS NOT NULL;
+    WHERE concurrency_key IS NOT NULL AND state = 'queued';
 CREATE INDEX task_dead_letter ON orchestrator.task (finished_at) WHERE state = 'dead_letter';
 -- Pruning and the metrics rollup find finished tasks by this: a task is rewritten at the end of
 -- the table when it finishes, so finish times follow the physical order and a block-range index
