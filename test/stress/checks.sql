@@ -76,11 +76,15 @@ SELECT format('rate limit %s: calls in any 60 s window <= %s', a.name, a.calls_p
 
 -- 1b. (extra) Token bucket: between any two dispatches t1 <= t2, at most
 -- burst + calls_per_minute * (t2 - t1) / 60 s calls (the bucket starts full and refills
--- continuously).
+-- continuously). t is the dispatch's transaction start; the bucket refills to the latest time
+-- any dispatch brought to it (its clock never runs back), which for the dispatch at t2 can be
+-- the start of one that began after t2 and reserved first: up to t2's own time to its
+-- reservation later. So the bound is checked with 50 ms of refill to spare (0.04 calls at
+-- 50/min; seen: 0.00001, a 12 µs gap); a limiter that grants a call too many exceeds it by more.
 INSERT INTO check_result (invariant, holds, worst)
-SELECT format('token bucket %s: calls in [t1, t2] <= %s + %s/min * (t2 - t1)', a.name, a.burst,
-              a.calls_per_minute),
-       coalesce(max(b.excess), -1) <= 0,
+SELECT format('token bucket %s: calls in [t1, t2] <= %s + %s/min * (t2 - t1 + 50 ms)', a.name,
+              a.burst, a.calls_per_minute),
+       coalesce(max(b.excess), -1) <= a.calls_per_minute * 0.05 / 60,
        format('worst excess over the bound %s calls (%s calls in %s s)',
               round(coalesce(max(b.excess), 0), 3),
               coalesce((array_agg(b.calls ORDER BY b.excess DESC))[1], 0),
