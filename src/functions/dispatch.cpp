@@ -150,8 +150,7 @@ struct ClaimedTask {
     std::optional<TimestampTz> stale_at;
     std::string concurrency_key;
     core::MicroUsd cost = 0;
-    ItemPointerData version; // the one the claim locked
-    HeapTuple locked;        // a copy of it
+    HeapTuple locked; // a copy of the version the claim locked
 };
 
 // Locks up to `limit` queued tasks per level of `scan`, in ready_at order from the level's floor,
@@ -180,7 +179,7 @@ std::vector<ClaimedTask> lock_queued(TableWriter& tasks, const WorkflowType& typ
               Int16GetDatum(static_cast<std::int16_t>(priority))},
              {3, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE, TimestampTzGetDatum(floor)},
              {3, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now)}},
-            in_level, [&](const TableWriter::Row& t, ItemPointerData version) {
+            in_level, [&](const TableWriter::Row& t) {
                 ClaimedTask c;
                 c.candidate = {DatumGetInt64(t.get("id")), priority,
                                from_timestamptz(DatumGetTimestampTz(t.get("ready_at")))};
@@ -191,7 +190,6 @@ std::vector<ClaimedTask> lock_queued(TableWriter& tasks, const WorkflowType& typ
                 c.cost = t.is_null("estimated_cost_usd")
                              ? type.rules.cost_per_task
                              : micro_usd_of(t.get("estimated_cost_usd"));
-                c.version = version;
                 c.locked = tasks.copy_of_last_read();
                 locked.push_back(std::move(c));
                 return ++taken < limit;
@@ -405,7 +403,6 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
         std::vector<LockedTask> tasks;
         for (int i = 0; i < fit; ++i)
             tasks.push_back({best[static_cast<std::size_t>(i)].candidate.task_id,
-                             best[static_cast<std::size_t>(i)].version,
                              best[static_cast<std::size_t>(i)].locked});
         const std::string limited_by = fit < take               ? "budget"
                                        : take < grant.max_tasks ? "queue"

@@ -112,7 +112,7 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
         add_number(&json, "priority", DatumGetInt16(task.get("priority")));
         add_number(&json, "attempt", attempt);
         pg_call([&json] { pushJsonbValue(&json, WJB_END_OBJECT, nullptr); });
-        tasks_.update_locked(t.version, task);
+        tasks_.update_locked(t.locked->t_self, task);
     }
     recorded.tasks = pg_call([&json] {
         return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_ARRAY, nullptr)));

@@ -313,7 +313,7 @@ Relation TableWriter::index_named(const char* name) const {
 void TableWriter::lock_skipping_locked(
     const char* index, const std::vector<IndexCondition>& conditions,
     const std::function<bool(const Row&)>& still_matches,
-    const std::function<bool(const Row&, ItemPointerData)>& visit) {
+    const std::function<bool(const Row&)>& visit) {
     Relation scanned = index_named(index);
     const IndexCondition* given = conditions.data();
     const int n = static_cast<int>(conditions.size());
@@ -354,7 +354,7 @@ void TableWriter::lock_skipping_locked(
         const Row row = row_of(slot);
         if (traversed && !still_matches(row))
             continue;
-        if (!visit(row, slot->tts_tid))
+        if (!visit(row))
             break;
     }
     pg_call([scan] { index_endscan(scan); });

@@ -12,10 +12,9 @@
 
 namespace orchestrator::pg {
 
-// A task the claim locked: its id, the version it locked and a copy of that version.
+// A task the claim locked: its id and a copy of the version it locked (t_self says where).
 struct LockedTask {
     std::int64_t id;
-    ItemPointerData version;
     HeapTuple locked;
 };
 

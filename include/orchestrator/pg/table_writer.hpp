@@ -82,10 +82,11 @@ public:
     // whose entries meet `conditions`, locking each as SELECT ... FOR UPDATE SKIP LOCKED does: a
     // row another transaction holds is skipped; a row changed since the snapshot is locked in
     // its latest version, visited only if `still_matches` accepts it (READ COMMITTED; REPEATABLE
-    // READ raises 40001). `visit` gets the locked version and returns false to stop.
+    // READ raises 40001). `visit` gets the locked version (copy_of_last_read keeps it) and
+    // returns false to stop.
     void lock_skipping_locked(const char* index, const std::vector<IndexCondition>& conditions,
                               const std::function<bool(const Row&)>& still_matches,
-                              const std::function<bool(const Row&, ItemPointerData)>& visit);
+                              const std::function<bool(const Row&)>& visit);
 
 private:
     Relation index_named(const char* name) const;
