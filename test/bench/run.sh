@@ -10,17 +10,17 @@
 #                                 latest.json
 # and stops the server.
 #
-#   bash test/bench/run.sh                 # about 45 minutes on 2 cores
+#   bash test/bench/run.sh                 # about 65 minutes on 2 cores
 #   BENCH_QUICK=1 bash test/bench/run.sh   # a smoke test, about 6 minutes
 #
-# Time of a full run, by step (2 cores): throughput ~14 min (7 with synchronous_commit on, 6
-# off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
+# Time of a full run, by step (2 cores): throughput ~34 min (18 with synchronous_commit on,
+# 16 off), dispatch ~1 min, wal ~1.5 min, depth ~3 min, bloat ~5.5 min (1,000,000 tasks, 2
 # contenders), snapshot ~5 min, sustained ~13 min, hint latency ~3 min, instructions ~6 min;
 # the build ~1 min.
 # Narrow it with:
 #   BENCH_STEPS ("throughput dispatch wal depth bloat snapshot sustained notify instructions"),
-#   BENCH_SYNC_MODES ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 15; 3 quick),
-#   BENCH_ROUNDS (interleaved rounds per point, 3), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
+#   BENCH_SYNC_MODES ("on off"; the first is the headline), BENCH_SECONDS (per throughput point, 30; 3 quick),
+#   BENCH_ROUNDS (interleaved rounds per point, 6; 3 quick), BENCH_CLIENTS ("1 4 8"), BENCH_BATCHES
 #   ("1 10"), BENCH_DISPATCH_N (timed dispatches per point, 3000; 600 quick), BENCH_WAL_CYCLES
 #   (3000; 500 quick), BENCH_DEPTH_SECONDS (10; 3 quick), BENCH_DEPTHS ("1000 100000 1000000";
 #   quick "1000 100000"), BENCH_BLOAT_CYCLES (tasks through the cycle, 1000000; 50000 quick),

@@ -26,9 +26,11 @@ DB = "bench"
 STEPS = _words("BENCH_STEPS",
                 "throughput dispatch wal depth bloat snapshot sustained notify instructions")
 
-# Throughput: every (sync mode, batch, clients) point, contenders in interleaved rounds.
-SECONDS = _int("BENCH_SECONDS", 15, 3)
-ROUNDS = _int("BENCH_ROUNDS", 3, 3)
+# Throughput: every (sync mode, batch, clients) point, contenders in interleaved rounds of 5 s.
+# Six: on a shared 2-core machine single rounds of one contender spread by +-20%, and with three
+# the same code's ratio at one point moved from 0.81 to 1.19 between runs.
+SECONDS = _int("BENCH_SECONDS", 30, 3)
+ROUNDS = _int("BENCH_ROUNDS", 6, 3)
 CLIENTS = _ints("BENCH_CLIENTS", "1 4 8")
 BATCHES = _ints("BENCH_BATCHES", "1 10")
 # synchronous_commit for the throughput step, set per pgbench session (PGOPTIONS). The first is
