@@ -10,7 +10,7 @@
 #                                 latest.json
 # and stops the server.
 #
-#   bash test/bench/run.sh                 # about 65 minutes on 2 cores
+#   bash test/bench/run.sh                 # about 60 minutes on 2 cores
 #   BENCH_QUICK=1 bash test/bench/run.sh   # a smoke test, about 6 minutes
 #
 # Time of a full run, by step (2 cores): throughput ~34 min (18 with synchronous_commit on,
