@@ -15,7 +15,7 @@ CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 OBJS = $(CORE_OBJS) $(BINDING_SRCS:.cpp=.o)
 
 REGRESS = boundary hot_path_config security_catalog security_precreated security_shadowing queue_order queue_fairness queue_retries queue_idempotency queue_errors queue_plan queue_cold_plans queue_ready_floor queue_direct_writes worker_state schedules retention alerts daily_summary audit metrics metrics_window dashboard_query health prometheus dashboard governance_rate_limits governance_budget governance_caps governance_keys governance_breakers governance_calendar governance_config_errors
-ISOLATION = dispatch_skip_locked dispatch_rollback ready_floor complete_vs_expiry idempotent_enqueue max_concurrent_cap governance_rate_limit governance_budget governance_type_budget governance_concurrency_key governance_half_open tick_exclusive alerts_notify daily_summary_notify
+ISOLATION = dispatch_skip_locked dispatch_rollback ready_floor complete_vs_expiry idempotent_enqueue max_concurrent_cap governance_rate_limit governance_budget governance_type_budget governance_concurrency_key governance_half_open governance_pause_seen tick_exclusive alerts_notify daily_summary_notify
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config

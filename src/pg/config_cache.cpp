@@ -2,6 +2,7 @@
 
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/table_writer.hpp"
 
 extern "C" {
 #include "port/atomics.h"
@@ -188,6 +189,10 @@ const ConfigSnapshot& config_snapshot() {
                         table == cache.instance && !changed_in_this_transaction;
     if (!usable) {
         cache_valid = false;
+        // Read after the version, with a snapshot taken after it: the statement's own snapshot
+        // may predate the commit that raised the version (a 429's pause committed while this
+        // dispatch was starting), and the data it showed would be kept as that version's.
+        const LatestSnapshot latest;
         load(cache);
         cache_valid = true;
         cached_version = version;

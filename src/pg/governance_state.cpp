@@ -4,6 +4,7 @@
 #include "orchestrator/pg/clock.hpp"
 #include "orchestrator/pg/guard.hpp"
 #include "orchestrator/pg/spi.hpp"
+#include "orchestrator/pg/table_writer.hpp"
 
 #include <algorithm>
 #include <boost/container/flat_map.hpp>
@@ -15,7 +16,6 @@ extern "C" {
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
-#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -278,10 +278,7 @@ void load_counters(Counters& c, core::TimePoint now, core::TimePoint day_start) 
     for (const auto& [type_id, pass] : passes)
         type_counters(c, type_id).pass = pass;
     c.budget.day_start_us = day_start.time_since_epoch().count();
-    pg_call([] { PushActiveSnapshot(GetLatestSnapshot()); });
-    struct PopSnapshot {
-        ~PopSnapshot() { PopActiveSnapshot(); }
-    } pop;
+    const LatestSnapshot latest;
     Rows running = running_statement.run({}, true);
     for (std::uint64_t i = 0; i < running.size(); ++i) {
         TypeCounters& t = type_counters(c, running.get_int32(i, 1));

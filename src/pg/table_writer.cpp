@@ -373,4 +373,12 @@ FreshSnapshot::~FreshSnapshot() {
     release_.release([] { PopActiveSnapshot(); });
 }
 
+LatestSnapshot::LatestSnapshot() {
+    pg_call([] { PushActiveSnapshot(GetLatestSnapshot()); });
+}
+
+LatestSnapshot::~LatestSnapshot() {
+    release_.release([] { PopActiveSnapshot(); });
+}
+
 } // namespace orchestrator::pg

@@ -124,4 +124,19 @@ private:
     ScopedRelease release_;
 };
 
+// What a cache of shared state reads with: the latest committed data (and this transaction's
+// earlier writes), whatever the statement's own snapshot, active until the end of the scope. A
+// cache that checks a version counter first and then reads with this cannot keep data older
+// than the version it records.
+class LatestSnapshot {
+public:
+    LatestSnapshot();
+    ~LatestSnapshot();
+    LatestSnapshot(const LatestSnapshot&) = delete;
+    LatestSnapshot& operator=(const LatestSnapshot&) = delete;
+
+private:
+    ScopedRelease release_;
+};
+
 } // namespace orchestrator::pg
