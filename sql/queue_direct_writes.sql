@@ -87,6 +87,18 @@ SELECT * FROM pg_temp.check_indexes();
 SELECT status, count(*) FROM orchestrator.workflow_orchestration GROUP BY 1 ORDER BY 1;
 SELECT state, count(*) FROM orchestrator.task GROUP BY 1 ORDER BY 1;
 
+-- Two columns of one type swap names under this backend, which has every column's position
+-- remembered by then: the writes follow the names, not the positions they had.
+BEGIN;
+ALTER TABLE orchestrator.task RENAME COLUMN dispatched_at TO swapping;
+ALTER TABLE orchestrator.task RENAME COLUMN stale_at TO dispatched_at;
+ALTER TABLE orchestrator.task RENAME COLUMN swapping TO stale_at;
+SELECT orchestrator.enqueue('w', '{"i": 1000}', 10) AS swapped \gset
+SELECT count(*) AS dispatched FROM orchestrator.orchestrate_next_execution('w1', 1);
+SELECT state, dispatched_at = '2026-01-05 11:30:00+00' AS dispatched_at_set, stale_at IS NULL AS no_stale_at
+  FROM orchestrator.task WHERE id = :swapped;
+ROLLBACK;
+
 RESET orchestrator.test_now;
 DROP EXTENSION orchestrator;
 DROP EXTENSION amcheck;

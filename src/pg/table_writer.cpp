@@ -7,7 +7,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <fmt/format.h>
 
 extern "C" {
@@ -17,6 +16,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "commands/sequence.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
@@ -88,15 +88,20 @@ TableWriter::Row::Row(TupleDesc descriptor)
 namespace {
 
 // Where the hot path's column names (string literals, named thousands of times a second) were
-// last found, by the literal's address and the table's row type. A remembered position is used
-// only after checking the name against the descriptor, so a stale or colliding entry costs a
-// search, never a wrong column.
+// last found, by the literal's address and the table's row type. A table's columns change only
+// with an invalidation of its relcache entry, which forgets every position; a colliding entry
+// costs a search, never a wrong column.
 struct KnownColumn {
     const char* name = nullptr;
     Oid row_type = InvalidOid;
     int position = -1;
 };
 std::array<KnownColumn, 256> known_columns;
+bool forgetting_registered = false;
+
+void forget_columns(Datum, Oid) {
+    known_columns.fill(KnownColumn{});
+}
 
 bool names(TupleDesc descriptor, int i, const char* column) {
     const Form_pg_attribute a = TupleDescAttr(descriptor, i);
@@ -110,9 +115,12 @@ int TableWriter::Row::index(const char* column) const {
     KnownColumn& known =
         known_columns[(reinterpret_cast<std::uintptr_t>(column) >> 3 ^ row_type) %
                       known_columns.size()];
-    if (known.name == column && known.row_type == row_type && known.position < descriptor_->natts &&
-        names(descriptor_, known.position, column))
+    if (known.name == column && known.row_type == row_type)
         return known.position;
+    if (!forgetting_registered) {
+        pg_call([] { CacheRegisterRelcacheCallback(forget_columns, 0); });
+        forgetting_registered = true;
+    }
     for (int i = 0; i < descriptor_->natts; ++i)
         if (names(descriptor_, i, column)) {
             known = {column, row_type, i};
@@ -153,42 +161,34 @@ TableWriter::Row TableWriter::new_row() const {
 }
 
 // Values read from a stored version already fit their columns; set() coerced the others.
-void TableWriter::store(const Row& row) {
+void TableWriter::fill_written(const Row& row) {
     TupleTableSlot* slot = written_;
-    pg_call([slot, &row] {
-        ExecClearTuple(slot);
-        const int natts = slot->tts_tupleDescriptor->natts;
-        for (int i = 0; i < natts; ++i) {
-            slot->tts_isnull[i] = row.nulls_[i];
-            slot->tts_values[i] = row.values_[i];
-        }
-        ExecStoreVirtualTuple(slot);
-    });
+    ExecClearTuple(slot);
+    const int natts = slot->tts_tupleDescriptor->natts;
+    std::memcpy(slot->tts_values, row.values_.data(), natts * sizeof(Datum));
+    std::memcpy(slot->tts_isnull, row.nulls_.data(), natts * sizeof(bool));
+    ExecStoreVirtualTuple(slot);
 }
 
 void TableWriter::insert_index_entries(bool update) {
-    pg_call([this, update] {
-        if (result_->ri_NumIndices > 0)
-            list_free(
-                ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr, NIL));
-        ResetPerTupleExprContext(estate_);
-    });
+    if (result_->ri_NumIndices > 0)
+        list_free(ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr, NIL));
+    ResetPerTupleExprContext(estate_);
 }
 
 void TableWriter::insert(const Row& row) {
-    store(row);
-    pg_call(
-        [this] { table_tuple_insert(relation_, written_, GetCurrentCommandId(true), 0, nullptr); });
-    insert_index_entries(false);
+    pg_call([this, &row] {
+        fill_written(row);
+        table_tuple_insert(relation_, written_, GetCurrentCommandId(true), 0, nullptr);
+        insert_index_entries(false);
+    });
 }
 
-TableWriter::Row TableWriter::row_of(TupleTableSlot* slot) {
-    pg_call([slot] { slot_getallattrs(slot); });
+TableWriter::Row TableWriter::row_of_stored() {
     Row row = new_row();
-    for (int i = 0; i < slot->tts_tupleDescriptor->natts; ++i) {
-        row.values_[i] = slot->tts_values[i];
-        row.nulls_[i] = slot->tts_isnull[i];
-    }
+    const int natts = stored_->tts_tupleDescriptor->natts;
+    std::memcpy(row.values_.data(), stored_->tts_values, natts * sizeof(Datum));
+    std::memcpy(row.nulls_.data(), stored_->tts_isnull, natts * sizeof(bool));
     return row;
 }
 
@@ -200,34 +200,31 @@ HeapTuple TableWriter::copy_of_last_read() const {
 TableWriter::Row TableWriter::row_of(HeapTuple copy) {
     Row row = new_row();
     const TupleDesc descriptor = RelationGetDescr(relation_);
-    std::unique_ptr<bool[]> nulls(new bool[descriptor->natts]);
-    pg_call([&row, &nulls, copy, descriptor] {
-        heap_deform_tuple(copy, descriptor, row.values_.data(), nulls.get());
-    });
-    for (int i = 0; i < descriptor->natts; ++i)
-        row.nulls_[i] = nulls[i];
+    Datum* values = row.values_.data();
+    bool* nulls = row.nulls_.data();
+    pg_call([values, nulls, copy, descriptor] { heap_deform_tuple(copy, descriptor, values, nulls); });
     return row;
 }
 
 void TableWriter::update_locked(ItemPointerData tid, const Row& row) {
-    store(row);
-    bool new_index_entries = false;
-    pg_call([this, &tid, &new_index_entries] {
+    pg_call([this, &tid, &row] {
+        fill_written(row);
         CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
+        bool new_index_entries = false;
         // Raises if the version is not the latest: it cannot be while this transaction locks it.
         simple_table_tuple_update(relation_, &tid, written_, GetActiveSnapshot(),
                                   &new_index_entries);
+        if (new_index_entries) // not for a heap-only (HOT) update
+            insert_index_entries(true);
     });
-    if (new_index_entries) // not for a heap-only (HOT) update
-        insert_index_entries(true);
 }
 
 bool TableWriter::try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode) {
-    store(row);
-    bool new_index_entries = false;
-    const TM_Result result = pg_call([this, &tid, &lock_mode, &new_index_entries] {
+    return pg_call([this, &tid, &row, &lock_mode] {
+        fill_written(row);
         CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
         TM_FailureData failure;
+        bool new_index_entries = false;
         const TM_Result r = table_tuple_update(relation_, &tid, written_, GetCurrentCommandId(true),
                                                GetActiveSnapshot(), InvalidSnapshot, true, &failure,
                                                &lock_mode, &new_index_entries);
@@ -237,13 +234,10 @@ bool TableWriter::try_update(ItemPointerData tid, const Row& row, LockTupleMode&
         if (r != TM_Ok && IsolationUsesXactSnapshot())
             ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                             errmsg("could not serialize access due to concurrent update")));
-        return r;
+        if (r == TM_Ok && new_index_entries)
+            insert_index_entries(true);
+        return r == TM_Ok;
     });
-    if (result != TM_Ok)
-        return false;
-    if (new_index_entries)
-        insert_index_entries(true);
-    return true;
 }
 
 bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
@@ -255,6 +249,8 @@ bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
         if (r != TM_Ok && r != TM_Deleted)
             elog(ERROR, "orchestrator: unexpected result %d locking \"%s\"", static_cast<int>(r),
                  RelationGetRelationName(relation_));
+        if (r == TM_Ok)
+            slot_getallattrs(stored_);
         return r == TM_Ok;
     });
 }
@@ -278,11 +274,14 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
         ScanKeyData equals;
         ScanKeyInit(&equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
         index_rescan(key_scan_, &equals, 1, nullptr, 0);
-        return index_getnext_slot(key_scan_, ForwardScanDirection, slot);
+        if (!index_getnext_slot(key_scan_, ForwardScanDirection, slot))
+            return false;
+        slot_getallattrs(slot);
+        return true;
     });
     if (!visible)
         return std::nullopt;
-    Row row = row_of(slot);
+    Row row = row_of_stored();
     if (!change(row))
         return std::nullopt;
     LockTupleMode lock_mode = LockTupleExclusive;
@@ -291,7 +290,7 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
     // Changed since the snapshot: decide again on the latest version, locked (READ COMMITTED).
     if (!lock_latest(slot->tts_tid, lock_mode))
         return std::nullopt;
-    row = row_of(slot);
+    row = row_of_stored();
     if (!change(row))
         return std::nullopt;
     update_locked(slot->tts_tid, row);
@@ -327,11 +326,12 @@ void TableWriter::lock_skipping_locked(
         index_rescan(s, keys, n, nullptr, 0);
         return s;
     });
+    enum class Next { none, skipped, locked, locked_after_change };
     for (;;) {
-        if (!pg_call([scan, slot] { return index_getnext_slot(scan, ForwardScanDirection, slot); }))
-            break;
-        bool traversed = false;
-        const bool locked = pg_call([this, slot, &traversed] {
+        // The next entry's row, locked, in one call.
+        const Next next = pg_call([this, scan, slot] {
+            if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+                return Next::none;
             ItemPointerData tid = slot->tts_tid;
             TM_FailureData failure;
             const bool snapshot_isolation = IsolationUsesXactSnapshot();
@@ -345,14 +345,18 @@ void TableWriter::lock_skipping_locked(
             if (r == TM_Invisible || r == TM_Updated)
                 elog(ERROR, "orchestrator: unexpected result %d locking \"%s\"",
                      static_cast<int>(r), RelationGetRelationName(relation_));
-            traversed = r == TM_Ok && failure.traversed;
             // TM_WouldBlock: another transaction holds it; TM_SelfModified, TM_Deleted: gone.
-            return r == TM_Ok;
+            if (r != TM_Ok)
+                return Next::skipped;
+            slot_getallattrs(slot);
+            return failure.traversed ? Next::locked_after_change : Next::locked;
         });
-        if (!locked)
+        if (next == Next::none)
+            break;
+        if (next == Next::skipped)
             continue;
-        const Row row = row_of(slot);
-        if (traversed && !still_matches(row))
+        const Row row = row_of_stored();
+        if (next == Next::locked_after_change && !still_matches(row))
             continue;
         if (!visit(row))
             break;

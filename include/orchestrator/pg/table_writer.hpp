@@ -9,6 +9,7 @@
 #include "orchestrator/pg/guard.hpp"
 #include "orchestrator/pg/postgres.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -43,9 +44,12 @@ public:
         friend class TableWriter;
         explicit Row(TupleDesc descriptor);
         int index(const char* column) const;
+        // Inline up to the orchestrator tables' width: a row costs no allocation, and the
+        // null flags are plain bools, copied to and from a slot's as they are.
+        static constexpr std::size_t inline_columns = 32;
         TupleDesc descriptor_;
-        std::vector<Datum> values_;
-        std::vector<bool> nulls_;
+        boost::container::small_vector<Datum, inline_columns> values_;
+        boost::container::small_vector<bool, inline_columns> nulls_;
     };
 
     Row new_row() const;
@@ -90,10 +94,12 @@ public:
 
 private:
     Relation index_named(const char* name) const;
-    void store(const Row& row);
+    // These two run inside pg_call, as part of one write.
+    void fill_written(const Row& row);
     void insert_index_entries(bool update);
 
-    Row row_of(TupleTableSlot* slot);
+    // A row of the values of `stored_`, which the caller has deformed (slot_getallattrs).
+    Row row_of_stored();
     // Writes `row` over the version at `tid`; false when a concurrent transaction changed it.
     bool try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode);
     bool lock_latest(ItemPointerData tid, LockTupleMode lock_mode);
