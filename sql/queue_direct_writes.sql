@@ -99,6 +99,33 @@ SELECT state, dispatched_at = '2026-01-05 11:30:00+00' AS dispatched_at_set, sta
   FROM orchestrator.task WHERE id = :swapped;
 ROLLBACK;
 
+-- The dispatch writes the task list in jsonb's stored form itself: byte for byte what
+-- PostgreSQL makes of the same values (record_image_eq compares stored bytes), for payloads of every
+-- kind (objects, arrays, bare scalars) and for more than 32 tasks (every 32nd entry of a jsonb
+-- container holds an offset, not a length).
+BEGIN;
+SELECT orchestrator.register_workflow_type('many', batch_max => 40) > 0 AS registered;
+SELECT cardinality(orchestrator.enqueue_batch('many', (SELECT jsonb_agg(p ORDER BY k) FROM (
+           SELECT i AS k, jsonb_build_object('i', i, 'nested', jsonb_build_object(
+                      'n', i * 1.5, 'list', jsonb_build_array(i, repeat('x', i), null, i % 2 = 0))) AS p
+             FROM generate_series(1, 30) i
+           UNION ALL
+           SELECT 30 + k, p FROM unnest(ARRAY['"text"', '12.50', 'true', 'false', 'null', '{}', '[]',
+                                              '[1, "two", {"three": 3}]', '-7']::jsonb[])
+                                 WITH ORDINALITY u(p, k)) q), 4)) AS enqueued;
+CREATE TEMP TABLE handed_out AS
+    SELECT * FROM orchestrator.orchestrate_next_execution('w1', 1, ARRAY['many']);
+SELECT e.batch_size, jsonb_array_length(e.tasks) AS handed_out,
+       record_image_eq(ROW(e.tasks), ROW((SELECT jsonb_agg(jsonb_build_object(
+                                                  'task_id', t.id, 'payload', t.payload,
+                                                  'priority', t.priority, 'attempt', t.attempts)
+                                              ORDER BY u.o)
+                                            FROM unnest(e.task_ids) WITH ORDINALITY u(id, o)
+                                            JOIN orchestrator.task t ON t.id = u.id))) AS same_bytes,
+       e.tasks -> 32 AS thirty_third, e.tasks -> 38 -> 'payload' AS last_payload
+  FROM handed_out e;
+ROLLBACK;
+
 RESET orchestrator.test_now;
 DROP EXTENSION orchestrator;
 DROP EXTENSION amcheck;

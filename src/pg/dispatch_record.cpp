@@ -1,9 +1,9 @@
 #include "orchestrator/pg/dispatch_record.hpp"
 
 #include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/jsonb_builder.hpp"
 #include "orchestrator/pg/spi.hpp"
 
-#include <cstring>
 
 namespace orchestrator::pg {
 
@@ -15,35 +15,6 @@ Datum text_datum(std::string_view value) {
 
 Datum micro_usd_datum(std::int64_t micro) {
     return pg_call([micro] { return NumericGetDatum(int64_div_fast_to_numeric(micro, 6)); });
-}
-
-// Adds {key: value} to the object being built: a number, or a stored jsonb.
-void add(JsonbParseState** state, const char* key, const JsonbValue& value) {
-    pg_call([state, key, &value] {
-        JsonbValue k;
-        k.type = jbvString;
-        k.val.string.val = const_cast<char*>(key);
-        k.val.string.len = static_cast<int>(std::strlen(key));
-        pushJsonbValue(state, WJB_KEY, &k);
-        pushJsonbValue(state, WJB_VALUE, const_cast<JsonbValue*>(&value));
-    });
-}
-
-void add_number(JsonbParseState** state, const char* key, std::int64_t value) {
-    JsonbValue v;
-    v.type = jbvNumeric;
-    v.val.numeric = pg_call([value] { return int64_to_numeric(value); });
-    add(state, key, v);
-}
-
-void add_jsonb(JsonbParseState** state, const char* key, Datum stored) {
-    // A copy: the stored version's buffer is let go before the array is finished.
-    Jsonb* copy = pg_call([stored] { return DatumGetJsonbPCopy(stored); });
-    JsonbValue v;
-    v.type = jbvBinary;
-    v.val.binary.data = &copy->root;
-    v.val.binary.len = static_cast<int>(VARSIZE(copy) - VARHDRSZ);
-    add(state, key, v);
 }
 
 std::vector<std::int64_t> ids_of(const std::vector<LockedTask>& tasks) {
@@ -97,8 +68,7 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
     row.set("lease_expires_at", TimestampTzGetDatum(e.lease_expires_at));
     executions_.insert(row);
 
-    JsonbParseState* json = nullptr;
-    pg_call([&json] { pushJsonbValue(&json, WJB_BEGIN_ARRAY, nullptr); });
+    JsonbArrayBuilder handed_out;
     for (const LockedTask& t : e.tasks) {
         TableWriter::Row task = tasks_.row_of(t.locked);
         const std::int32_t attempt = DatumGetInt32(task.get("attempts")) + 1;
@@ -106,17 +76,15 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
         task.set("execution_id", Int64GetDatum(e.id));
         task.set("attempts", Int32GetDatum(attempt));
         task.set("dispatched_at", TimestampTzGetDatum(e.now));
-        pg_call([&json] { pushJsonbValue(&json, WJB_BEGIN_OBJECT, nullptr); });
-        add_number(&json, "task_id", t.id);
-        add_jsonb(&json, "payload", task.get("payload"));
-        add_number(&json, "priority", DatumGetInt16(task.get("priority")));
-        add_number(&json, "attempt", attempt);
-        pg_call([&json] { pushJsonbValue(&json, WJB_END_OBJECT, nullptr); });
+        handed_out.add_integer("task_id", t.id);
+        // Its bytes are read before the task's new version is written.
+        handed_out.add_document("payload", task.get("payload"));
+        handed_out.add_integer("priority", DatumGetInt16(task.get("priority")));
+        handed_out.add_integer("attempt", attempt);
+        handed_out.end_object();
         tasks_.update_locked(t.locked->t_self, task);
     }
-    recorded.tasks = pg_call([&json] {
-        return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_ARRAY, nullptr)));
-    });
+    recorded.tasks = handed_out.finish();
     return recorded;
 }
 
