@@ -69,10 +69,11 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
     executions_.insert(row);
 
     JsonbArrayBuilder handed_out;
+    const Datum running = text_datum("running");
     for (const LockedTask& t : e.tasks) {
         TableWriter::Row task = tasks_.row_of(t.locked);
         const std::int32_t attempt = DatumGetInt32(task.get("attempts")) + 1;
-        task.set("state", text_datum("running"));
+        task.set("state", running);
         task.set("execution_id", Int64GetDatum(e.id));
         task.set("attempts", Int32GetDatum(attempt));
         task.set("dispatched_at", TimestampTzGetDatum(e.now));

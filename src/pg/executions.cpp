@@ -146,6 +146,7 @@ bool end_row(TableWriter::Row& e, const ExecutionEnd& end, TimestampTz now, std:
 void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execution,
                     const ExecutionEnd& end, TimestampTz now) {
     TableWriter tasks(config.task_table);
+    const Datum succeeded = text_param("succeeded").value;
     for (const std::int64_t id : execution.task_ids) {
         if (std::find(end.failed_tasks.begin(), end.failed_tasks.end(), id) !=
             end.failed_tasks.end())
@@ -153,7 +154,7 @@ void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execut
         tasks.update_by_key(id, [&](TableWriter::Row& t) {
             if (text_of(t.get("state")) != "running")
                 return false;
-            t.set("state", text_param("succeeded").value);
+            t.set("state", succeeded);
             t.set("finished_at", TimestampTzGetDatum(now));
             const auto reported = std::find(end.result_tasks.begin(), end.result_tasks.end(), id);
             const auto at = static_cast<std::size_t>(reported - end.result_tasks.begin());
