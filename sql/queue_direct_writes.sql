@@ -126,6 +126,18 @@ SELECT e.batch_size, jsonb_array_length(e.tasks) AS handed_out,
   FROM handed_out e;
 ROLLBACK;
 
+-- An exclusion constraint added to a table is checked by these writes as a statement's would
+-- check it (here: one running execution per worker).
+CREATE EXTENSION btree_gist;
+BEGIN;
+ALTER TABLE orchestrator.workflow_orchestration
+    ADD CONSTRAINT one_per_worker EXCLUDE USING gist (worker_id WITH =) WHERE (status = 'running');
+SELECT cardinality(orchestrator.enqueue_batch('w', '[{"x": 1}, {"x": 2}, {"x": 3}, {"x": 4}]', 3)) AS enqueued;
+SELECT batch_size FROM orchestrator.orchestrate_next_execution('solo', 1);
+SELECT batch_size FROM orchestrator.orchestrate_next_execution('solo', 1);
+ROLLBACK;
+DROP EXTENSION btree_gist;
+
 RESET orchestrator.test_now;
 DROP EXTENSION orchestrator;
 DROP EXTENSION amcheck;

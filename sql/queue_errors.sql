@@ -229,6 +229,10 @@ CREATE TRIGGER audit AFTER UPDATE ON orchestrator.workflow_orchestration
 SELECT pg_temp.e(format('SELECT orchestrator.complete_execution(%s)', :running));
 DROP TRIGGER audit ON orchestrator.workflow_orchestration;
 DROP FUNCTION public.noop();
+-- A deferrable unique constraint is checked at the commit by a trigger: refused the same way.
+ALTER TABLE orchestrator.task ADD CONSTRAINT one_payload UNIQUE (payload) DEFERRABLE;
+SELECT pg_temp.e($$SELECT orchestrator.enqueue('mail', '{"n": 8}')$$);
+ALTER TABLE orchestrator.task DROP CONSTRAINT one_payload;
 -- A cost beyond the column's precision (numeric(14,6)) is refused as an UPDATE would refuse it.
 SELECT pg_temp.e(format('SELECT orchestrator.complete_execution(%s, cost_usd => 123456789)', :running));
 

@@ -15,8 +15,8 @@ namespace {
 
 struct CachedIndexInfo {
     Oid index; // the hash key
-    IndexInfo* info;
-    MemoryContext context; // holds info and what it points to
+    IndexDescription description;
+    MemoryContext context; // holds the description and what it points to
     bool valid;
 };
 
@@ -48,7 +48,15 @@ IndexInfo* build(Relation index, MemoryContext context) {
     return info;
 }
 
-IndexInfo* cached_index_info(Relation index) {
+IndexUniqueCheck unique_check_of(Relation index) {
+    if (!index->rd_index->indisunique)
+        return UNIQUE_CHECK_NO;
+    return index->rd_index->indimmediate ? UNIQUE_CHECK_YES : UNIQUE_CHECK_PARTIAL;
+}
+
+} // namespace
+
+IndexDescription describe_index(Oid index, Relation& opened) {
     if (cache == nullptr) {
         HASHCTL control{};
         control.keysize = sizeof(Oid);
@@ -56,52 +64,28 @@ IndexInfo* cached_index_info(Relation index) {
         cache = hash_create("orchestrator index infos", 16, &control, HASH_ELEM | HASH_BLOBS);
         CacheRegisterRelcacheCallback(forget, 0);
     }
-    const Oid oid = RelationGetRelid(index);
     bool found = false;
-    auto* entry = static_cast<CachedIndexInfo*>(hash_search(cache, &oid, HASH_ENTER, &found));
+    auto* entry = static_cast<CachedIndexInfo*>(hash_search(cache, &index, HASH_ENTER, &found));
     if (!found) {
         entry->context = nullptr;
         entry->valid = false;
     }
     if (entry->valid)
-        return entry->info;
+        return entry->description;
     // A writer earlier in this transaction may still hold the old description: it goes when
     // the transaction ends.
     if (entry->context != nullptr)
         MemoryContextSetParent(entry->context, TopTransactionContext);
     entry->context = nullptr; // not retired twice if what follows raises
+    opened = index_open(index, RowExclusiveLock);
     const MemoryContext context =
         AllocSetContextCreate(CacheMemoryContext, "orchestrator index info", ALLOCSET_SMALL_SIZES);
     entry->context = context;
-    entry->info = build(index, context);
+    entry->description.info = build(opened, context);
+    entry->description.name = MemoryContextStrdup(context, RelationGetRelationName(opened));
+    entry->description.unique_check = unique_check_of(opened);
     entry->valid = true;
-    return entry->info;
-}
-
-} // namespace
-
-void open_indexes(ResultRelInfo* result, EState* estate) {
-    List* indexes = RelationGetIndexList(result->ri_RelationDesc);
-    const int n = list_length(indexes);
-    result->ri_NumIndices = n;
-    if (n == 0)
-        return;
-    result->ri_IndexRelationDescs = static_cast<RelationPtr>(palloc(n * sizeof(Relation)));
-    result->ri_IndexRelationInfo = static_cast<IndexInfo**>(palloc(n * sizeof(IndexInfo*)));
-    int i = 0;
-    ListCell* cell;
-    foreach (cell, indexes) {
-        Relation index = index_open(lfirst_oid(cell), RowExclusiveLock);
-        IndexInfo* info = cached_index_info(index);
-        // What an index AM caches in the description (BRIN's descriptor) lives with this
-        // writer, as it would with one statement.
-        info->ii_AmCache = nullptr;
-        info->ii_Context = estate->es_query_cxt;
-        result->ri_IndexRelationDescs[i] = index;
-        result->ri_IndexRelationInfo[i] = info;
-        ++i;
-    }
-    list_free(indexes);
+    return entry->description;
 }
 
 } // namespace orchestrator::pg

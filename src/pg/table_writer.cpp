@@ -14,6 +14,7 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/index.h"
 #include "commands/sequence.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -43,15 +44,24 @@ TableWriter::TableWriter(Oid table) {
         if (has_write_triggers(relation_))
             return true;
         estate_ = CreateExecutorState();
-        result_ = makeNode(ResultRelInfo);
-        // No range table entry: the index AMs are told no key column changed ("unchanged"),
-        // which holds for every update made here (none changes a key column of a b-tree).
-        InitResultRelInfo(result_, relation_, 0, nullptr, 0);
-        open_indexes(result_, estate_);
+        List* oids = RelationGetIndexList(relation_);
         const Oid key = RelationGetPrimaryKeyIndex(relation_);
-        for (int i = 0; i < result_->ri_NumIndices; ++i)
-            if (RelationGetRelid(result_->ri_IndexRelationDescs[i]) == key)
-                key_index_ = result_->ri_IndexRelationDescs[i];
+        indexes_ = static_cast<TableIndex*>(MemoryContextAllocZero(
+            estate_->es_query_cxt, sizeof(TableIndex) * list_length(oids)));
+        ListCell* cell;
+        foreach (cell, oids) {
+            TableIndex& index = indexes_[index_count_++];
+            index.oid = lfirst_oid(cell);
+            index.description = describe_index(index.oid, index.relation);
+            IndexInfo* info = index.description.info;
+            // What an index AM caches in the description (BRIN's descriptor) lives with this
+            // writer, as it would with one statement.
+            info->ii_AmCache = nullptr;
+            info->ii_Context = estate_->es_query_cxt;
+            if (index.oid == key)
+                key_index_ = &index;
+        }
+        list_free(oids);
         stored_ = table_slot_create(relation_, nullptr);
         written_ = table_slot_create(relation_, nullptr);
         return false;
@@ -74,11 +84,20 @@ TableWriter::~TableWriter() {
         if (estate_ != nullptr) {
             ExecDropSingleTupleTableSlot(stored_);
             ExecDropSingleTupleTableSlot(written_);
-            ExecCloseIndices(result_);
+            for (int i = 0; i < index_count_; ++i)
+                if (indexes_[i].relation != nullptr)
+                    index_close(indexes_[i].relation, NoLock);
             FreeExecutorState(estate_);
         }
         table_close(relation_, NoLock);
     });
+}
+
+// Runs inside pg_call.
+Relation TableWriter::opened(TableIndex& index) {
+    if (index.relation == nullptr)
+        index.relation = index_open(index.oid, RowExclusiveLock);
+    return index.relation;
 }
 
 TableWriter::Row::Row(TupleDesc descriptor)
@@ -170,9 +189,30 @@ void TableWriter::fill_written(const Row& row) {
     ExecStoreVirtualTuple(slot);
 }
 
+// The entries a statement's write makes (ExecInsertIndexTuples): in each index ready for
+// inserts whose predicate the row meets, unique keys checked as they go in. An update is
+// described to the index AMs as changing no key column ("unchanged"), which holds for every
+// update made here (none changes a key column of a b-tree).
 void TableWriter::insert_index_entries(bool update) {
-    if (result_->ri_NumIndices > 0)
-        list_free(ExecInsertIndexTuples(result_, written_, estate_, update, false, nullptr, NIL));
+    ExprContext* context = GetPerTupleExprContext(estate_);
+    context->ecxt_scantuple = written_;
+    for (int i = 0; i < index_count_; ++i) {
+        TableIndex& index = indexes_[i];
+        IndexInfo* info = index.description.info;
+        if (!info->ii_ReadyForInserts)
+            continue;
+        if (info->ii_PredicateState != nullptr && !ExecQual(info->ii_PredicateState, context))
+            continue;
+        Datum values[INDEX_MAX_KEYS];
+        bool nulls[INDEX_MAX_KEYS];
+        FormIndexDatum(info, written_, estate_, values, nulls);
+        const Relation relation = opened(index);
+        index_insert(relation, values, nulls, &written_->tts_tid, relation_,
+                     index.description.unique_check, update, info);
+        if (info->ii_ExclusionOps != nullptr) // immediate: a deferrable one has a trigger
+            check_exclusion_constraint(relation_, relation, info, &written_->tts_tid, values,
+                                       nulls, estate_, false);
+    }
     ResetPerTupleExprContext(estate_);
 }
 
@@ -270,7 +310,7 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
             key_scan_ = nullptr;
         }
         if (key_scan_ == nullptr)
-            key_scan_ = index_beginscan(relation_, key_index_, snapshot, 1, 0);
+            key_scan_ = index_beginscan(relation_, opened(*key_index_), snapshot, 1, 0);
         ScanKeyData equals;
         ScanKeyInit(&equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
         index_rescan(key_scan_, &equals, 1, nullptr, 0);
@@ -301,10 +341,10 @@ std::int64_t next_value(Oid sequence) {
     return pg_call([sequence] { return nextval_internal(sequence, true); });
 }
 
-Relation TableWriter::index_named(const char* name) const {
-    for (int i = 0; i < result_->ri_NumIndices; ++i)
-        if (std::strcmp(RelationGetRelationName(result_->ri_IndexRelationDescs[i]), name) == 0)
-            return result_->ri_IndexRelationDescs[i];
+Relation TableWriter::index_named(const char* name) {
+    for (int i = 0; i < index_count_; ++i)
+        if (std::strcmp(indexes_[i].description.name, name) == 0)
+            return pg_call([this, i] { return opened(indexes_[i]); });
     throw core::Error(core::sqlstate::internal_error,
                       fmt::format("index \"{}\" does not exist", name));
 }

@@ -6,14 +6,21 @@
 #include "orchestrator/pg/postgres.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "nodes/execnodes.h"
 }
 
 namespace orchestrator::pg {
 
-// What ExecOpenIndices(result, false) does, with the cached descriptions: opens the indexes of
-// the result relation (RowExclusiveLock) and sets ri_IndexRelationDescs / ri_IndexRelationInfo.
-// Run inside pg_call; ExecCloseIndices closes them.
-void open_indexes(ResultRelInfo* result, EState* estate);
+struct IndexDescription {
+    IndexInfo* info;              // predicate and expressions compiled
+    const char* name;
+    IndexUniqueCheck unique_check; // what a statement's insert asks of it
+};
+
+// The description of index `index`. Building it needs the index open: when it is not cached,
+// this opens it (RowExclusiveLock) and leaves it in `opened` for the caller to use and close;
+// otherwise `opened` is left alone. Run inside pg_call.
+IndexDescription describe_index(Oid index, Relation& opened);
 
 } // namespace orchestrator::pg

@@ -5,8 +5,10 @@
 // UPDATE would make them (same MVCC, WAL, TOAST, index predicates, unique checks, statistics).
 //
 // What a statement would add and this does not: triggers and column defaults. A table with
-// INSERT or UPDATE triggers is refused (0A000); a row leaves unset columns NULL.
+// INSERT or UPDATE triggers (a deferrable constraint has one) is refused (0A000); a row leaves
+// unset columns NULL.
 #include "orchestrator/pg/guard.hpp"
+#include "orchestrator/pg/index_info_cache.hpp"
 #include "orchestrator/pg/postgres.hpp"
 
 #include <boost/container/small_vector.hpp>
@@ -93,7 +95,16 @@ public:
                               const std::function<bool(const Row&)>& visit);
 
 private:
-    Relation index_named(const char* name) const;
+    // One of the table's indexes, opened (RowExclusiveLock) when a write puts an entry in it or
+    // a scan reads it: an index whose predicate no row written here meets is never opened. The
+    // table's lock keeps every index from being dropped meanwhile.
+    struct TableIndex {
+        Oid oid;
+        IndexDescription description;
+        Relation relation; // nullptr until used
+    };
+    Relation opened(TableIndex& index);
+    Relation index_named(const char* name);
     // These two run inside pg_call, as part of one write.
     void fill_written(const Row& row);
     void insert_index_entries(bool update);
@@ -105,11 +116,12 @@ private:
     bool lock_latest(ItemPointerData tid, LockTupleMode lock_mode);
 
     ScopedRelease release_;
-    Relation key_index_ = nullptr; // the primary key, among the indexes opened for writing
+    TableIndex* indexes_ = nullptr; // in the executor state's memory
+    int index_count_ = 0;
+    TableIndex* key_index_ = nullptr; // the primary key
     IndexScanDesc key_scan_ = nullptr; // update_by_key's scan of key_index_, kept for the next key
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
-    ResultRelInfo* result_ = nullptr;
     TupleTableSlot* stored_ = nullptr;  // the version read last
     TupleTableSlot* written_ = nullptr; // the row being written
 };
