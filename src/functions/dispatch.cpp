@@ -318,7 +318,13 @@ ORCHESTRATOR_SQL_FUNCTION(orchestrator_orchestrate_next_execution) {
     const core::PriorityPolicy priority_policy;
 
     ReturnSetInfo* result_info = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    pg_call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    // The row type the caller expects is the declared one; taking it spares reading the
+    // declaration from the catalog again on every call.
+    pg_call([fcinfo, result_info] {
+        const bool expected = result_info != nullptr && IsA(result_info, ReturnSetInfo) &&
+                              result_info->expectedDesc != nullptr;
+        InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
+    });
 
     SpiConnection spi;
     const ConfigSnapshot& snapshot = config_snapshot();
