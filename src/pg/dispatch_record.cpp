@@ -4,7 +4,6 @@
 #include "orchestrator/pg/jsonb_builder.hpp"
 #include "orchestrator/pg/spi.hpp"
 
-
 namespace orchestrator::pg {
 
 namespace {
