@@ -33,6 +33,9 @@ COMMENT ON TABLE orchestrator.workflow_type IS
 
 -- Tasks: the queue and its history. A task is ready when state = queued and ready_at has come;
 -- it waits (for a run-after time or a retry's backoff) by having ready_at in the future.
+-- Inserts fill a page only half: the claim and the completion each write a new version of a
+-- row, and a version with room on its row's page is written there (one page changed, not two,
+-- and no lock record logged before moving away) while pruning reclaims the version before.
 CREATE TABLE orchestrator.task (
     -- Column order: fixed-width first, then the columns the indexes name, the payload among the
     -- last. Every update compares the indexed columns of the old and the new version, and reading
@@ -63,7 +66,7 @@ CREATE TABLE orchestrator.task (
     last_error text,
     dead_letter_reason text,
     failures jsonb
-);
+) WITH (fillfactor = 50);
 
 COMMENT ON COLUMN orchestrator.task.failures IS
     'Every failed attempt: [{attempt, execution_id, worker_id, at, error}], oldest first.';
