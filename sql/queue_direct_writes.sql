@@ -126,6 +126,46 @@ SELECT e.batch_size, jsonb_array_length(e.tasks) AS handed_out,
   FROM handed_out e;
 ROLLBACK;
 
+-- The completion finds each task where the dispatch recorded its running version
+-- (task_versions), reading no index for it: the primary key is not scanned.
+BEGIN;
+SELECT orchestrator.register_workflow_type('hinted', batch_max => 3) > 0 AS registered;
+SELECT cardinality(orchestrator.enqueue_batch('hinted', '[{"h": 1}, {"h": 2}, {"h": 3}]', 2)) AS enqueued;
+SELECT execution_id AS hinted FROM orchestrator.orchestrate_next_execution('w1', 1, ARRAY['hinted']) \gset
+SELECT cardinality(e.task_versions) AS recorded,
+       e.task_versions = (SELECT array_agg(t.ctid ORDER BY u.o)
+                            FROM unnest(e.task_ids) WITH ORDINALITY u(id, o)
+                            JOIN orchestrator.task t ON t.id = u.id) AS where_they_are
+  FROM orchestrator.workflow_orchestration e WHERE e.id = :hinted;
+SELECT pg_stat_get_xact_numscans('orchestrator.task_pkey'::regclass) AS scans_before \gset
+SELECT orchestrator.complete_execution(:hinted);
+SELECT pg_stat_get_xact_numscans('orchestrator.task_pkey'::regclass) - :scans_before AS key_lookups;
+SELECT state, count(*) FROM orchestrator.task WHERE execution_id = :hinted GROUP BY 1;
+ROLLBACK;
+
+-- A recorded place that no longer holds the task's visible version sends the completion to the
+-- primary key, with the same outcome: a task changed since the dispatch (its version moved), a
+-- place holding another task's version, one past the table's end, an invalid one, none at all.
+BEGIN;
+SELECT orchestrator.register_workflow_type('hinted', batch_max => 4) > 0 AS registered;
+SELECT cardinality(orchestrator.enqueue_batch('hinted', '[{"h": 1}, {"h": 2}, {"h": 3}, {"h": 4}]', 2)) AS enqueued;
+SELECT execution_id AS misled, task_ids AS misled_tasks
+  FROM orchestrator.orchestrate_next_execution('w1', 1, ARRAY['hinted']) \gset
+UPDATE orchestrator.task SET last_error = 'changed after the dispatch' WHERE id = (:'misled_tasks'::bigint[])[1];
+UPDATE orchestrator.workflow_orchestration
+   SET task_versions = ARRAY[task_versions[1], task_versions[3], '(4294967294,1)', '(0,0)']::tid[]
+ WHERE id = :misled;
+SELECT pg_stat_get_xact_numscans('orchestrator.task_pkey'::regclass) AS scans_before \gset
+SELECT orchestrator.complete_execution(:misled);
+SELECT pg_stat_get_xact_numscans('orchestrator.task_pkey'::regclass) - :scans_before AS key_lookups;
+SELECT state, count(*) FROM orchestrator.task WHERE execution_id = :misled GROUP BY 1;
+SELECT orchestrator.enqueue('hinted', '{"h": 5}', 2) > 0 AS enqueued;
+SELECT execution_id AS unrecorded FROM orchestrator.orchestrate_next_execution('w1', 1, ARRAY['hinted']) \gset
+UPDATE orchestrator.workflow_orchestration SET task_versions = NULL WHERE id = :unrecorded;
+SELECT orchestrator.complete_execution(:unrecorded);
+SELECT state FROM orchestrator.task WHERE execution_id = :unrecorded;
+ROLLBACK;
+
 -- An exclusion constraint added to a table is checked by these writes as a statement's would
 -- check it (here: one running execution per worker).
 CREATE EXTENSION btree_gist;

@@ -120,10 +120,15 @@ CREATE TABLE orchestrator.workflow_orchestration (
     model_tier text,
     limited_by text,
     task_ids bigint[] NOT NULL DEFAULT '{}',
+    task_versions tid[],
     api_calls jsonb,
     result jsonb,
     error text
 );
+
+COMMENT ON COLUMN orchestrator.workflow_orchestration.task_versions IS
+    'Where the dispatch wrote each task''s running version (ctid), in task_ids order: the '
+    'completion looks there before it looks the task up by id.';
 
 CREATE INDEX workflow_orchestration_lease ON orchestrator.workflow_orchestration (lease_expires_at)
     WHERE status = 'running';

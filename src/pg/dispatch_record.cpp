@@ -48,26 +48,10 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
     const std::vector<std::int64_t> task_ids = ids_of(e.tasks);
     RecordedExecution recorded;
     recorded.task_ids = int64_array_param(task_ids).value;
-    TableWriter::Row row = executions_.new_row();
-    row.set("id", Int64GetDatum(e.id));
-    row.set("parent_id", Int64GetDatum(e.pass_id));
-    row.set("workflow_type", text_datum(e.workflow_type));
-    row.set("worker_id", text_datum(e.worker));
-    row.set("status", text_datum("running"));
-    row.set("task_ids", recorded.task_ids);
-    row.set("batch_size", Int32GetDatum(static_cast<std::int32_t>(task_ids.size())));
-    row.set("model_tier", text_datum(e.model_tier));
-    row.set("limited_by", text_datum(e.limited_by));
-    row.set("reserved_cost_usd", micro_usd_datum(e.reserved_micro_usd));
-    row.set("api_calls", e.api_calls);
-    row.set("db_connections", Int32GetDatum(e.db_connections));
-    row.set("memory_mb", Int32GetDatum(e.memory_mb));
-    row.set("created_at", TimestampTzGetDatum(e.now));
-    row.set("started_at", TimestampTzGetDatum(e.now));
-    row.set("lease_expires_at", TimestampTzGetDatum(e.lease_expires_at));
-    executions_.insert(row);
 
+    // The tasks first: the execution records where their running versions went.
     JsonbArrayBuilder handed_out;
+    std::vector<ItemPointerData> running_versions;
     const Datum running = text_datum("running");
     for (const LockedTask& t : e.tasks) {
         TableWriter::Row task = tasks_.row_of(t.locked);
@@ -82,9 +66,29 @@ RecordedExecution DispatchRecorder::record_execution(const ExecutionRecord& e) {
         handed_out.add_integer("priority", DatumGetInt16(task.get("priority")));
         handed_out.add_integer("attempt", attempt);
         handed_out.end_object();
-        tasks_.update_locked(t.locked->t_self, task);
+        running_versions.push_back(tasks_.update_locked(t.locked->t_self, task));
     }
     recorded.tasks = handed_out.finish();
+
+    TableWriter::Row row = executions_.new_row();
+    row.set("id", Int64GetDatum(e.id));
+    row.set("parent_id", Int64GetDatum(e.pass_id));
+    row.set("workflow_type", text_datum(e.workflow_type));
+    row.set("worker_id", text_datum(e.worker));
+    row.set("status", text_datum("running"));
+    row.set("task_ids", recorded.task_ids);
+    row.set("task_versions", tid_array_param(running_versions).value);
+    row.set("batch_size", Int32GetDatum(static_cast<std::int32_t>(task_ids.size())));
+    row.set("model_tier", text_datum(e.model_tier));
+    row.set("limited_by", text_datum(e.limited_by));
+    row.set("reserved_cost_usd", micro_usd_datum(e.reserved_micro_usd));
+    row.set("api_calls", e.api_calls);
+    row.set("db_connections", Int32GetDatum(e.db_connections));
+    row.set("memory_mb", Int32GetDatum(e.memory_mb));
+    row.set("created_at", TimestampTzGetDatum(e.now));
+    row.set("started_at", TimestampTzGetDatum(e.now));
+    row.set("lease_expires_at", TimestampTzGetDatum(e.lease_expires_at));
+    executions_.insert(row);
     return recorded;
 }
 

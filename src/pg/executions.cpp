@@ -147,11 +147,13 @@ void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execut
                     const ExecutionEnd& end, TimestampTz now) {
     TableWriter tasks(config.task_table);
     const Datum succeeded = text_param("succeeded").value;
-    for (const std::int64_t id : execution.task_ids) {
+    const bool versions_known = execution.task_versions.size() == execution.task_ids.size();
+    for (std::size_t i = 0; i < execution.task_ids.size(); ++i) {
+        const std::int64_t id = execution.task_ids[i];
         if (std::find(end.failed_tasks.begin(), end.failed_tasks.end(), id) !=
             end.failed_tasks.end())
             continue;
-        tasks.update_by_key(id, [&](TableWriter::Row& t) {
+        const auto succeed = [&](TableWriter::Row& t) {
             if (text_of(t.get("state")) != "running")
                 return false;
             t.set("state", succeeded);
@@ -163,7 +165,11 @@ void mark_succeeded(const ConfigSnapshot& config, const RunningExecution& execut
             else
                 t.set_null("result");
             return true;
-        });
+        };
+        if (versions_known)
+            tasks.update_by_key(id, execution.task_versions[i], succeed);
+        else
+            tasks.update_by_key(id, succeed);
     }
 }
 
@@ -176,6 +182,8 @@ RunningExecution read_execution(const TableWriter::Row& row) {
         e.worker_id = text_of(row.get("worker_id"));
     e.workflow_type = text_of(row.get("workflow_type"));
     e.task_ids = int64_array_of(row.get("task_ids"));
+    if (!row.is_null("task_versions"))
+        e.task_versions = tid_array_of(row.get("task_versions"));
     e.started_at = DatumGetTimestampTz(row.get("started_at"));
     Holding& h = e.holding;
     if (const TypeConfig* type = find_type(config_snapshot(), e.workflow_type))

@@ -44,7 +44,8 @@ SqlParam text_param(std::string_view v) {
 
 namespace {
 template <typename T>
-SqlParam array_param(const std::vector<T>& values, Oid element_type, Datum (*to_datum)(T)) {
+SqlParam array_param(const std::vector<T>& values, Oid element_type,
+                     Datum (*to_datum)(const T&)) {
     const int n = static_cast<int>(values.size());
     Datum* datums = pg_call([n] { return static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1))); });
     for (int i = 0; i < n; ++i)
@@ -59,10 +60,12 @@ SqlParam array_param(const std::vector<T>& values, Oid element_type, Datum (*to_
             }),
             false};
 }
-Datum int64_datum(std::int64_t v) { return Int64GetDatum(v); }
-Datum int32_datum(std::int32_t v) { return Int32GetDatum(v); }
-Datum timestamptz_datum(TimestampTz v) { return TimestampTzGetDatum(v); }
-Datum float8_datum(double v) { return Float8GetDatum(v); }
+Datum int64_datum(const std::int64_t& v) { return Int64GetDatum(v); }
+Datum int32_datum(const std::int32_t& v) { return Int32GetDatum(v); }
+Datum timestamptz_datum(const TimestampTz& v) { return TimestampTzGetDatum(v); }
+Datum float8_datum(const double& v) { return Float8GetDatum(v); }
+// By reference: construct_array copies the six bytes the Datum points to.
+Datum tid_datum(const ItemPointerData& v) { return PointerGetDatum(&v); }
 } // namespace
 
 SqlParam int64_array_param(const std::vector<std::int64_t>& values) {
@@ -76,6 +79,9 @@ SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values) {
 }
 SqlParam float8_array_param(const std::vector<double>& values) {
     return array_param(values, FLOAT8OID, float8_datum);
+}
+SqlParam tid_array_param(const std::vector<ItemPointerData>& values) {
+    return array_param(values, TIDOID, tid_datum);
 }
 
 SqlParam text_array_param(const std::vector<const char*>& values) {
@@ -137,6 +143,22 @@ std::vector<std::int64_t> int64_array_of(Datum value) {
     for (int i = 0; i < count; ++i)
         if (!nulls[i])
             out.push_back(DatumGetInt64(elements[i]));
+    return out;
+}
+
+std::vector<ItemPointerData> tid_array_of(Datum value) {
+    std::vector<ItemPointerData> out;
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([value, &elements, &nulls, &count] {
+        deconstruct_array(DatumGetArrayTypeP(value), TIDOID, sizeof(ItemPointerData), false,
+                          TYPALIGN_SHORT, &elements, &nulls, &count);
+    });
+    out.reserve(count);
+    for (int i = 0; i < count; ++i)
+        if (!nulls[i])
+            out.push_back(*reinterpret_cast<const ItemPointerData*>(DatumGetPointer(elements[i])));
     return out;
 }
 

@@ -16,6 +16,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "commands/sequence.h"
+#include "storage/bufmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -246,8 +247,8 @@ TableWriter::Row TableWriter::row_of(HeapTuple copy) {
     return row;
 }
 
-void TableWriter::update_locked(ItemPointerData tid, const Row& row) {
-    pg_call([this, &tid, &row] {
+ItemPointerData TableWriter::update_locked(ItemPointerData tid, const Row& row) {
+    return pg_call([this, &tid, &row] {
         fill_written(row);
         CheckCmdReplicaIdentity(relation_, CMD_UPDATE);
         bool new_index_entries = false;
@@ -256,6 +257,7 @@ void TableWriter::update_locked(ItemPointerData tid, const Row& row) {
                                   &new_index_entries);
         if (new_index_entries) // not for a heap-only (HOT) update
             insert_index_entries(true);
+        return written_->tts_tid;
     });
 }
 
@@ -297,12 +299,25 @@ bool TableWriter::lock_latest(ItemPointerData tid, LockTupleMode lock_mode) {
 
 std::optional<TableWriter::Row>
 TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& change) {
+    if (!read_by_key(key))
+        return std::nullopt;
+    return update_read(change);
+}
+
+std::optional<TableWriter::Row> TableWriter::update_by_key(std::int64_t key, ItemPointerData hint,
+                                                           const std::function<bool(Row&)>& change) {
+    if (!read_at(hint, key) && !read_by_key(key))
+        return std::nullopt;
+    return update_read(change);
+}
+
+bool TableWriter::read_by_key(std::int64_t key) {
     if (key_index_ == nullptr)
         throw core::Error(
             core::sqlstate::internal_error,
             fmt::format("orchestrator.{} has no primary key", RelationGetRelationName(relation_)));
     TupleTableSlot* slot = stored_;
-    const bool visible = pg_call([this, slot, key] {
+    return pg_call([this, slot, key] {
         // One scan serves every key under one snapshot: a b-tree scan's state is ~27 kB.
         const Snapshot snapshot = GetActiveSnapshot();
         if (key_scan_ != nullptr && key_scan_->xs_snapshot != snapshot) {
@@ -319,8 +334,30 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
         slot_getallattrs(slot);
         return true;
     });
-    if (!visible)
-        return std::nullopt;
+}
+
+// A snapshot sees at most one version of a row, so a visible version with the key is the one
+// the primary key would lead to.
+bool TableWriter::read_at(ItemPointerData tid, std::int64_t key) {
+    if (key_index_ == nullptr)
+        return false;
+    TupleTableSlot* slot = stored_;
+    const AttrNumber key_column = key_index_->description.info->ii_IndexAttrNumbers[0];
+    return pg_call([this, slot, &tid, key, key_column] {
+        if (blocks_ == InvalidBlockNumber)
+            blocks_ = RelationGetNumberOfBlocks(relation_);
+        if (!ItemPointerIsValid(&tid) || ItemPointerGetBlockNumber(&tid) >= blocks_ ||
+            !table_tuple_fetch_row_version(relation_, &tid, GetActiveSnapshot(), slot))
+            return false;
+        slot_getallattrs(slot);
+        return !slot->tts_isnull[key_column - 1] &&
+               DatumGetInt64(slot->tts_values[key_column - 1]) == key;
+    });
+}
+
+std::optional<TableWriter::Row>
+TableWriter::update_read(const std::function<bool(Row&)>& change) {
+    TupleTableSlot* slot = stored_;
     Row row = row_of_stored();
     if (!change(row))
         return std::nullopt;

@@ -26,6 +26,8 @@ struct RunningExecution {
     std::string worker_id;
     std::string workflow_type;
     std::vector<std::int64_t> task_ids;
+    // Where the dispatch wrote each task's running version (or nothing: look each up by id).
+    std::vector<ItemPointerData> task_versions;
     TimestampTz started_at = 0;
     Holding holding;           // what it holds of the shared limits
     std::vector<ApiUse> apis;  // the calls reserved for it, by API

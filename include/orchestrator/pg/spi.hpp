@@ -33,6 +33,8 @@ struct SqlParam {
 std::string_view text_of(Datum value);
 // The elements of a bigint[] Datum that are not NULL, in order.
 std::vector<std::int64_t> int64_array_of(Datum value);
+// The elements of a tid[] Datum that are not NULL, in order.
+std::vector<ItemPointerData> tid_array_of(Datum value);
 
 SqlParam null_param();
 SqlParam int32_param(std::int32_t v);
@@ -45,6 +47,7 @@ SqlParam int64_array_param(const std::vector<std::int64_t>& values);
 SqlParam int32_array_param(const std::vector<std::int32_t>& values);
 SqlParam timestamptz_array_param(const std::vector<TimestampTz>& values);
 SqlParam float8_array_param(const std::vector<double>& values);
+SqlParam tid_array_param(const std::vector<ItemPointerData>& values);
 SqlParam text_array_param(const std::vector<const char*>& values); // nullptr elements are NULL
 
 // The rows of the last statement run (SPI_tuptable), read by row and 1-based column.

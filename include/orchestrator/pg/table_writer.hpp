@@ -64,8 +64,8 @@ public:
     Row row_of(HeapTuple copy);
 
     // Writes the new version of a row at `tid` that this transaction holds locked (FOR UPDATE):
-    // nobody else can have changed it since it was locked.
-    void update_locked(ItemPointerData tid, const Row& row);
+    // nobody else can have changed it since it was locked. Returns where the new version is.
+    ItemPointerData update_locked(ItemPointerData tid, const Row& row);
 
     // Updates the row whose primary key (a bigint) is `key` as UPDATE ... WHERE key = $1 would,
     // under the active snapshot (see FreshSnapshot): `change` looks at the visible version and
@@ -74,6 +74,11 @@ public:
     // COMMITTED), or raises 40001 (REPEATABLE READ and above). Returns the row as written, or
     // nothing when no version is visible or `change` declined.
     std::optional<Row> update_by_key(std::int64_t key, const std::function<bool(Row&)>& change);
+    // The same, looking first at `hint`, where a version of the row was once written: when the
+    // version there is the key's and visible, it is the one the key would find, and no index is
+    // read. Any other hint (moved, pruned, reused, past the table's end) costs one page read.
+    std::optional<Row> update_by_key(std::int64_t key, ItemPointerData hint,
+                                     const std::function<bool(Row&)>& change);
 
     // One condition of a b-tree scan on an index column (1-based), e.g. {3,
     // BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE, value}.
@@ -111,6 +116,12 @@ private:
 
     // A row of the values of `stored_`, which the caller has deformed (slot_getallattrs).
     Row row_of_stored();
+    // Read into `stored_` the version of the key's row visible to the active snapshot: found by
+    // the primary key, or at `tid` when that is it. False when there is none / it is not there.
+    bool read_by_key(std::int64_t key);
+    bool read_at(ItemPointerData tid, std::int64_t key);
+    // update_by_key's decision and write, on the version just read.
+    std::optional<Row> update_read(const std::function<bool(Row&)>& change);
     // Writes `row` over the version at `tid`; false when a concurrent transaction changed it.
     bool try_update(ItemPointerData tid, const Row& row, LockTupleMode& lock_mode);
     bool lock_latest(ItemPointerData tid, LockTupleMode lock_mode);
@@ -120,6 +131,9 @@ private:
     int index_count_ = 0;
     TableIndex* key_index_ = nullptr; // the primary key
     IndexScanDesc key_scan_ = nullptr; // update_by_key's scan of key_index_, kept for the next key
+    // The table's length when read_at first needed it. It cannot shrink while this writer's lock
+    // is held (truncation takes an exclusive lock); blocks added since are left to the key.
+    BlockNumber blocks_ = InvalidBlockNumber;
     Relation relation_ = nullptr;
     EState* estate_ = nullptr;
     TupleTableSlot* stored_ = nullptr;  // the version read last
