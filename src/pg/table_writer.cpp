@@ -108,46 +108,58 @@ TableWriter::Row::Row(TupleDesc descriptor)
 namespace {
 
 // Where the hot path's column names (string literals, named thousands of times a second) were
-// last found, by the literal's address and the table's row type. A table's columns change only
-// with an invalidation of its relcache entry, which forgets every position; a colliding entry
-// costs a search, never a wrong column.
+// found, by the literal's address and the table's row type: an open-addressing table, entries
+// only ever added, all forgotten together when a relcache entry is invalidated (a table's
+// columns change only with one). A literal never found twice in a row costs a search each time,
+// never a wrong column.
 struct KnownColumn {
     const char* name = nullptr;
     Oid row_type = InvalidOid;
     int position = -1;
 };
-std::array<KnownColumn, 256> known_columns;
+constexpr int known_bits = 10;
+constexpr int max_probes = 8;
+std::array<KnownColumn, std::size_t{1} << known_bits> known_columns;
 bool forgetting_registered = false;
 
 void forget_columns(Datum, Oid) {
     known_columns.fill(KnownColumn{});
 }
 
-bool names(TupleDesc descriptor, int i, const char* column) {
-    const Form_pg_attribute a = TupleDescAttr(descriptor, i);
-    return !a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0;
+int position_of(TupleDesc descriptor, const char* column) {
+    for (int i = 0; i < descriptor->natts; ++i) {
+        const Form_pg_attribute a = TupleDescAttr(descriptor, i);
+        if (!a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0)
+            return i;
+    }
+    throw core::Error(core::sqlstate::internal_error,
+                      fmt::format("column \"{}\" does not exist", column));
 }
 
 } // namespace
 
 int TableWriter::Row::index(const char* column) const {
     const Oid row_type = descriptor_->tdtypeid;
-    KnownColumn& known =
-        known_columns[(reinterpret_cast<std::uintptr_t>(column) >> 3 ^ row_type) %
-                      known_columns.size()];
-    if (known.name == column && known.row_type == row_type)
-        return known.position;
-    if (!forgetting_registered) {
-        pg_call([] { CacheRegisterRelcacheCallback(forget_columns, 0); });
-        forgetting_registered = true;
-    }
-    for (int i = 0; i < descriptor_->natts; ++i)
-        if (names(descriptor_, i, column)) {
-            known = {column, row_type, i};
-            return i;
+    // Literals lie a few bytes apart: a multiplicative hash spreads them over the slots.
+    const std::uint64_t mixed =
+        (reinterpret_cast<std::uintptr_t>(column) ^ std::uint64_t{row_type} << 40) *
+        0x9E3779B97F4A7C15ull;
+    std::size_t slot = mixed >> (64 - known_bits);
+    for (int probe = 0; probe < max_probes; ++probe, slot = (slot + 1) % known_columns.size()) {
+        KnownColumn& known = known_columns[slot];
+        if (known.name == column && known.row_type == row_type)
+            return known.position;
+        if (known.name == nullptr) {
+            if (!forgetting_registered) {
+                pg_call([] { CacheRegisterRelcacheCallback(forget_columns, 0); });
+                forgetting_registered = true;
+            }
+            const int position = position_of(descriptor_, column);
+            known = {column, row_type, position};
+            return position;
         }
-    throw core::Error(core::sqlstate::internal_error,
-                      fmt::format("column \"{}\" does not exist", column));
+    }
+    return position_of(descriptor_, column);
 }
 
 // A numeric value is rounded to its column's declared scale, as an INSERT's coercion would.
