@@ -130,36 +130,39 @@ TimestampTz Rows::get_timestamptz(std::uint64_t row, int column) const {
     return DatumGetTimestampTz(datum(row, column));
 }
 
-std::vector<std::int64_t> int64_array_of(Datum value) {
-    std::vector<std::int64_t> out;
+namespace {
+template <typename T>
+std::vector<T> elements_of(Datum value, Oid element_type, T (*from_datum)(Datum)) {
     Datum* elements = nullptr;
     bool* nulls = nullptr;
     int count = 0;
-    pg_call([value, &elements, &nulls, &count] {
-        deconstruct_array(DatumGetArrayTypeP(value), INT8OID, 8, true, 'd', &elements, &nulls,
-                          &count);
+    pg_call([value, element_type, &elements, &nulls, &count] {
+        int16 length;
+        bool by_value;
+        char align;
+        get_typlenbyvalalign(element_type, &length, &by_value, &align);
+        deconstruct_array(DatumGetArrayTypeP(value), element_type, length, by_value, align,
+                          &elements, &nulls, &count);
     });
+    std::vector<T> out;
     out.reserve(count);
     for (int i = 0; i < count; ++i)
         if (!nulls[i])
-            out.push_back(DatumGetInt64(elements[i]));
+            out.push_back(from_datum(elements[i]));
     return out;
+}
+std::int64_t int64_of(Datum d) { return DatumGetInt64(d); }
+ItemPointerData tid_of(Datum d) {
+    return *reinterpret_cast<const ItemPointerData*>(DatumGetPointer(d));
+}
+} // namespace
+
+std::vector<std::int64_t> int64_array_of(Datum value) {
+    return elements_of(value, INT8OID, int64_of);
 }
 
 std::vector<ItemPointerData> tid_array_of(Datum value) {
-    std::vector<ItemPointerData> out;
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    pg_call([value, &elements, &nulls, &count] {
-        deconstruct_array(DatumGetArrayTypeP(value), TIDOID, sizeof(ItemPointerData), false,
-                          TYPALIGN_SHORT, &elements, &nulls, &count);
-    });
-    out.reserve(count);
-    for (int i = 0; i < count; ++i)
-        if (!nulls[i])
-            out.push_back(*reinterpret_cast<const ItemPointerData*>(DatumGetPointer(elements[i])));
-    return out;
+    return elements_of(value, TIDOID, tid_of);
 }
 
 std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) const {
