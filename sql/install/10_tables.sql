@@ -90,10 +90,12 @@ CREATE INDEX task_running_key ON orchestrator.task (concurrency_key)
 CREATE INDEX task_queued_key ON orchestrator.task (workflow_type_id, concurrency_key)
     WHERE concurrency_key IS NOT NULL AND state = 'queued';
 CREATE INDEX task_dead_letter ON orchestrator.task (finished_at) WHERE state = 'dead_letter';
--- Pruning and the metrics rollup find finished tasks by this: a task is rewritten at the end of
--- the table when it finishes, so finish times follow the physical order and a block-range index
--- is enough. Partial: the enqueue and the claim write versions without a finish time, and leave
--- it alone (every range comparison on finished_at implies the predicate).
+-- Pruning and the metrics rollup find finished tasks by this: a task's finished version is
+-- written on its own page (the fillfactor above) or, without room there, where there is room,
+-- so finish times follow the order of enqueueing but for the wait, and a block-range index is
+-- enough (a task that waited days widens its range's summary; the range is read, not missed).
+-- Partial: the enqueue and the claim write versions without a finish time, and leave it alone
+-- (every range comparison on finished_at implies the predicate).
 CREATE INDEX task_finished ON orchestrator.task USING brin (finished_at)
     WHERE finished_at IS NOT NULL;
 
