@@ -131,16 +131,15 @@ TimestampTz Rows::get_timestamptz(std::uint64_t row, int column) const {
 }
 
 namespace {
+// The element type's storage (length, by value, alignment) is given: these are fixed types, and
+// looking it up in the catalog would cost a cache search on every callback.
 template <typename T>
-std::vector<T> elements_of(Datum value, Oid element_type, T (*from_datum)(Datum)) {
+std::vector<T> elements_of(Datum value, Oid element_type, int16 length, bool by_value, char align,
+                           T (*from_datum)(Datum)) {
     Datum* elements = nullptr;
     bool* nulls = nullptr;
     int count = 0;
-    pg_call([value, element_type, &elements, &nulls, &count] {
-        int16 length;
-        bool by_value;
-        char align;
-        get_typlenbyvalalign(element_type, &length, &by_value, &align);
+    pg_call([value, element_type, length, by_value, align, &elements, &nulls, &count] {
         deconstruct_array(DatumGetArrayTypeP(value), element_type, length, by_value, align,
                           &elements, &nulls, &count);
     });
@@ -158,11 +157,11 @@ ItemPointerData tid_of(Datum d) {
 } // namespace
 
 std::vector<std::int64_t> int64_array_of(Datum value) {
-    return elements_of(value, INT8OID, int64_of);
+    return elements_of(value, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, int64_of);
 }
 
 std::vector<ItemPointerData> tid_array_of(Datum value) {
-    return elements_of(value, TIDOID, tid_of);
+    return elements_of(value, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT, tid_of);
 }
 
 std::vector<std::int64_t> Rows::get_int64_array(std::uint64_t row, int column) const {

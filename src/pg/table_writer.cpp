@@ -47,8 +47,8 @@ TableWriter::TableWriter(Oid table) {
         estate_ = CreateExecutorState();
         List* oids = RelationGetIndexList(relation_);
         const Oid key = RelationGetPrimaryKeyIndex(relation_);
-        indexes_ = static_cast<TableIndex*>(MemoryContextAllocZero(
-            estate_->es_query_cxt, sizeof(TableIndex) * list_length(oids)));
+        indexes_ = static_cast<TableIndex*>(
+            MemoryContextAllocZero(estate_->es_query_cxt, sizeof(TableIndex) * list_length(oids)));
         ListCell* cell;
         foreach (cell, oids) {
             TableIndex& index = indexes_[index_count_++];
@@ -223,8 +223,8 @@ void TableWriter::insert_index_entries(bool update) {
         index_insert(relation, values, nulls, &written_->tts_tid, relation_,
                      index.description.unique_check, update, info);
         if (info->ii_ExclusionOps != nullptr) // immediate: a deferrable one has a trigger
-            check_exclusion_constraint(relation_, relation, info, &written_->tts_tid, values,
-                                       nulls, estate_, false);
+            check_exclusion_constraint(relation_, relation, info, &written_->tts_tid, values, nulls,
+                                       estate_, false);
     }
     ResetPerTupleExprContext(estate_);
 }
@@ -255,7 +255,8 @@ TableWriter::Row TableWriter::row_of(HeapTuple copy) {
     const TupleDesc descriptor = RelationGetDescr(relation_);
     Datum* values = row.values_.data();
     bool* nulls = row.nulls_.data();
-    pg_call([values, nulls, copy, descriptor] { heap_deform_tuple(copy, descriptor, values, nulls); });
+    pg_call(
+        [values, nulls, copy, descriptor] { heap_deform_tuple(copy, descriptor, values, nulls); });
     return row;
 }
 
@@ -316,8 +317,9 @@ TableWriter::update_by_key(std::int64_t key, const std::function<bool(Row&)>& ch
     return update_read(change);
 }
 
-std::optional<TableWriter::Row> TableWriter::update_by_key(std::int64_t key, ItemPointerData hint,
-                                                           const std::function<bool(Row&)>& change) {
+std::optional<TableWriter::Row>
+TableWriter::update_by_key(std::int64_t key, ItemPointerData hint,
+                           const std::function<bool(Row&)>& change) {
     if (!read_at(hint, key) && !read_by_key(key))
         return std::nullopt;
     return update_read(change);
@@ -351,14 +353,14 @@ bool TableWriter::read_by_key(std::int64_t key) {
 // A snapshot sees at most one version of a row, so a visible version with the key is the one
 // the primary key would lead to.
 bool TableWriter::read_at(ItemPointerData tid, std::int64_t key) {
-    if (key_index_ == nullptr)
+    if (key_index_ == nullptr || !ItemPointerIsValid(&tid))
         return false;
     TupleTableSlot* slot = stored_;
     const AttrNumber key_column = key_index_->description.info->ii_IndexAttrNumbers[0];
     return pg_call([this, slot, &tid, key, key_column] {
         if (blocks_ == InvalidBlockNumber)
             blocks_ = RelationGetNumberOfBlocks(relation_);
-        if (!ItemPointerIsValid(&tid) || ItemPointerGetBlockNumber(&tid) >= blocks_ ||
+        if (ItemPointerGetBlockNumber(&tid) >= blocks_ ||
             !table_tuple_fetch_row_version(relation_, &tid, GetActiveSnapshot(), slot))
             return false;
         slot_getallattrs(slot);
@@ -367,8 +369,7 @@ bool TableWriter::read_at(ItemPointerData tid, std::int64_t key) {
     });
 }
 
-std::optional<TableWriter::Row>
-TableWriter::update_read(const std::function<bool(Row&)>& change) {
+std::optional<TableWriter::Row> TableWriter::update_read(const std::function<bool(Row&)>& change) {
     TupleTableSlot* slot = stored_;
     Row row = row_of_stored();
     if (!change(row))
@@ -398,10 +399,10 @@ Relation TableWriter::index_named(const char* name) {
                       fmt::format("index \"{}\" does not exist", name));
 }
 
-void TableWriter::lock_skipping_locked(
-    const char* index, const std::vector<IndexCondition>& conditions,
-    const std::function<bool(const Row&)>& still_matches,
-    const std::function<bool(const Row&)>& visit) {
+void TableWriter::lock_skipping_locked(const char* index,
+                                       const std::vector<IndexCondition>& conditions,
+                                       const std::function<bool(const Row&)>& still_matches,
+                                       const std::function<bool(const Row&)>& visit) {
     Relation scanned = index_named(index);
     const IndexCondition* given = conditions.data();
     const int n = static_cast<int>(conditions.size());
